@@ -1,0 +1,79 @@
+package dev.appliance.peer;
+
+import dev.appliance.consensus.state.ClusterState;
+import dev.appliance.consensus.state.DeposedMember;
+import dev.appliance.consensus.state.MemberId;
+import java.util.Optional;
+
+/**
+ * Asyncs, deposed members and unassigned members: follow the right upstream, and rebuild first when the
+ * local data cannot follow it. Rule 5: a deposed primary serves again only after a rewind (or, when rewind
+ * is impossible, a re-clone) done at or after the generation that deposed it; the rewind archives the WAL
+ * it discards first.
+ */
+final class ReplicaRules {
+    private ReplicaRules() {
+    }
+
+    static Verdict async(Situation s) {
+        MemberId upstream = s.replicaUpstream();
+        return rebuildIfNeeded(s, upstream).orElseGet(() -> Verdict.hold(new PostgresTarget.Standby(upstream),
+                Reason.of(ReasonCode.FOLLOWING, "async of " + upstream + ", generation " + s.state.generation())));
+    }
+
+    static Verdict unassigned(Situation s) {
+        MemberId upstream = s.replicaUpstream();
+        return rebuildIfNeeded(s, upstream).orElseGet(() -> Verdict.hold(new PostgresTarget.Standby(upstream),
+                Reason.of(ReasonCode.FOLLOWING, "unassigned, following " + upstream + " until the primary lists it")));
+    }
+
+    static Verdict deposed(Situation s) {
+        ClusterState st = s.state;
+        DeposedMember entry = st.deposedEntry(s.self).orElseThrow();
+        PgObservation pg = s.local;
+        MemberId upstream = s.replicaUpstream();
+        boolean rebuilt = pg.hasData() && pg.rebuiltForGeneration() >= entry.generation()
+                && pg.state() != PgState.PRIMARY && !pg.diverged();
+        if (rebuilt) {
+            return Verdict.hold(new PostgresTarget.Standby(upstream), Reason.of(ReasonCode.REJOIN_PENDING,
+                    "rebuilt for generation " + pg.rebuiltForGeneration() + ", following " + upstream));
+        }
+        if (!s.live(st.primary())) {
+            return Verdict.hold(new PostgresTarget.Stopped(), Reason.of(ReasonCode.DEPOSED_WAITING_FOR_PRIMARY,
+                    "deposed in generation " + entry.generation() + "; primary " + st.primary() + " has no live session"));
+        }
+        if (!pg.hasData() || pg.rewindFailed()) {
+            return Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, st.generation()),
+                    Reason.of(ReasonCode.RECLONING, "deposed in generation " + entry.generation()
+                            + (pg.rewindFailed() ? "; rewind failed" : "; no data directory")));
+        }
+        return Verdict.hold(new PostgresTarget.Rewind(st.primary(), upstream, st.generation()),
+                Reason.of(ReasonCode.REWINDING, "deposed in generation " + entry.generation()
+                        + "; rewinding from " + st.primary()));
+    }
+
+    /**
+     * A replica whose data cannot follow {@code upstream} as it is: none at all (clone), postgres running
+     * as a primary that the state does not name (its WAL may hold writes nobody else has: rewind), or a
+     * history the upstream does not share (rewind, and re-clone if rewind failed).
+     */
+    static Optional<Verdict> rebuildIfNeeded(Situation s, MemberId upstream) {
+        PgObservation pg = s.local;
+        ClusterState st = s.state;
+        if (!pg.hasData()) {
+            return Optional.of(Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, st.generation()),
+                    Reason.of(ReasonCode.CLONING, "from " + s.cloneSource())));
+        }
+        if (pg.state() == PgState.PRIMARY || pg.diverged()) {
+            String why = pg.state() == PgState.PRIMARY ? "postgres runs as a primary but " + st.primary() + " is"
+                    : "local WAL is not in " + upstream + "'s history";
+            if (pg.rewindFailed()) {
+                return Optional.of(Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, st.generation()),
+                        Reason.of(ReasonCode.RECLONING, why + "; rewind failed")));
+            }
+            return Optional.of(Verdict.hold(new PostgresTarget.Rewind(st.primary(), upstream, st.generation()),
+                    Reason.of(ReasonCode.REWINDING, why)));
+        }
+        return Optional.empty();
+    }
+}
