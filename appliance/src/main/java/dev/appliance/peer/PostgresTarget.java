@@ -31,6 +31,14 @@ public sealed interface PostgresTarget {
         }
     }
 
+    /**
+     * Keep running as a standby but receive WAL from nobody (an empty {@code primary_conninfo}). A sync puts
+     * this fence up before it takes over: from then on the old primary can acknowledge nothing, and the WAL
+     * the sync holds can no longer grow, so the initWal it records covers every acknowledged commit.
+     */
+    record Detached() implements PostgresTarget {
+    }
+
     /** Stop postgres cleanly. */
     record Stopped() implements PostgresTarget {
     }

@@ -109,16 +109,18 @@ final class PrimaryRules {
         }
         Duration resignFor = s.settings.ttl().multipliedBy(2);
         boolean resigned = s.resignedInGeneration == st.generation() && !s.elapsed(s.resignedAt, resignFor);
+        // A resigned primary stops trying: the sync is about to take its place, and a postgres that came back
+        // now would only have to be rewound. After 2 x ttl without a takeover it tries again.
         if (resigned) {
             s.wakeAt(s.resignedAt.plus(resignFor));
-            return Verdict.hold(primaryTarget(s, true), Reason.of(ReasonCode.PRIMARY_RESIGNED,
+            return Verdict.hold(new PostgresTarget.Stopped(), Reason.of(ReasonCode.PRIMARY_RESIGNED,
                     "postgres down since " + s.pgDownSince)).resigning();
         }
         if (s.elapsed(s.pgDownSince, s.settings.pgRestartTimeout()) && takeoverPossible(s)) {
             s.resignedInGeneration = st.generation();
             s.resignedAt = s.now;
             s.wakeAt(s.now.plus(resignFor));
-            return Verdict.hold(primaryTarget(s, true), Reason.of(ReasonCode.PRIMARY_RESIGNED,
+            return Verdict.hold(new PostgresTarget.Stopped(), Reason.of(ReasonCode.PRIMARY_RESIGNED,
                     "postgres down for " + s.settings.pgRestartTimeout() + "; sync " + st.sync() + " can take over"))
                     .resigning();
         }
@@ -137,7 +139,9 @@ final class PrimaryRules {
             return false;
         }
         boolean caughtUp = s.pgOf(sync).orElseThrow().replay().isAtLeast(st.initWal());
-        boolean successor = s.liveAsyncs().stream().anyMatch(s::isHealthyStandby) || s.settings.allowTwoNodeFailover();
+        List<MemberId> pool = new ArrayList<>(s.liveAsyncs());
+        pool.addAll(s.liveUnassigned());
+        boolean successor = SyncCandidates.successor(s, sync, pool).isPresent() || s.settings.allowTwoNodeFailover();
         return caughtUp && successor;
     }
 
@@ -183,6 +187,7 @@ final class PrimaryRules {
         boolean dead = sync != null && !s.live(sync);
         boolean stuck = sync != null && !dead && syncStuck(s, sync);
         if (sync == null || dead) {
+            s.syncTracked = null;
             s.syncFlushSeen = null;
             s.syncStuckSince = null;
         }
@@ -227,6 +232,11 @@ final class PrimaryRules {
     /** The sync is stuck when it is not streaming from us, or is behind and its flush has not moved. */
     private static boolean syncStuck(Situation s, MemberId sync) {
         PgObservation pg = s.local;
+        if (!sync.equals(s.syncTracked)) {
+            s.syncTracked = sync;
+            s.syncFlushSeen = null;
+            s.syncStuckSince = null;
+        }
         WalPosition flush = pg.replicas().get(sync);
         boolean progressing = flush != null && (flush.isAtLeast(pg.current()) || !flush.equals(s.syncFlushSeen));
         s.syncFlushSeen = flush;

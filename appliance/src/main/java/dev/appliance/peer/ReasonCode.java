@@ -36,6 +36,7 @@ public enum ReasonCode {
 
     // The sync.
     FOLLOWING("following the upstream"),
+    TAKEOVER_DETACHING("the primary is gone: detaching from it before taking over"),
     TAKEOVER("took over from the primary"),
     TAKEOVER_REFUSED_FROZEN("the primary is gone, but the cluster is frozen"),
     TAKEOVER_REFUSED_NOT_RUNNING("the primary is gone, but this node's postgres is not running as a standby"),

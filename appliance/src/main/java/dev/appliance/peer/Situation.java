@@ -2,6 +2,7 @@ package dev.appliance.peer;
 
 import dev.appliance.consensus.state.ClusterState;
 import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.Role;
 import dev.appliance.consensus.state.WalPosition;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +27,7 @@ final class Situation {
 
     final Map<MemberId, Instant> healthySince;
     Instant pgDownSince;
+    MemberId syncTracked;
     WalPosition syncFlushSeen;
     Instant syncStuckSince;
     long resignedInGeneration;
@@ -47,6 +49,7 @@ final class Situation {
         EngineMemory m = in.memory();
         this.healthySince = new TreeMap<>(m.healthySince());
         this.pgDownSince = m.pgDownSince();
+        this.syncTracked = m.syncTracked();
         this.syncFlushSeen = m.syncFlushSeen();
         this.syncStuckSince = m.syncStuckSince();
         this.resignedInGeneration = m.resignedInGeneration();
@@ -57,8 +60,10 @@ final class Situation {
     }
 
     EngineMemory memory() {
-        return new EngineMemory(healthySince, pgDownSince, syncFlushSeen, syncStuckSince, resignedInGeneration,
-                resignedAt, switchoverRequestedAt, switchoverSeenAt, gateOpenFor);
+        return new EngineMemory.Builder().healthySince(healthySince).pgDownSince(pgDownSince).syncTracked(syncTracked)
+                .syncFlushSeen(syncFlushSeen).syncStuckSince(syncStuckSince).resignedInGeneration(resignedInGeneration)
+                .resignedAt(resignedAt).switchoverRequestedAt(switchoverRequestedAt).switchoverSeenAt(switchoverSeenAt)
+                .gateOpenFor(gateOpenFor).build();
     }
 
     boolean live(MemberId member) {
@@ -87,10 +92,20 @@ final class Situation {
         return state.asyncs().stream().filter(this::live).toList();
     }
 
-    /** Replicas stream from the sync while it is alive (cascading), else from the primary. */
+    /** Live members the state does not place at all, in id order. */
+    List<MemberId> liveUnassigned() {
+        return in.sessions().keySet().stream().filter(m -> state.roleOf(m) == Role.UNASSIGNED)
+                .sorted().toList();
+    }
+
+    /**
+     * Replicas stream from the sync (cascading) while its postgres runs as a standby, else straight from the
+     * primary, so a dead or broken sync never leaves them without WAL.
+     */
     MemberId replicaUpstream() {
         MemberId sync = state.sync();
-        if (sync != null && !sync.equals(self) && live(sync)) {
+        if (sync != null && !sync.equals(self) && live(sync)
+                && pgOf(sync).filter(pg -> pg.state() == PgState.STANDBY).isPresent()) {
             return sync;
         }
         return state.primary();

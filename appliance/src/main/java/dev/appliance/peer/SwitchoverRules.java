@@ -48,8 +48,9 @@ final class SwitchoverRules {
                 if (pg.writable()) {
                     return Verdict.hold(readOnly, Reason.of(ReasonCode.SWITCHOVER_DRAINING, "to " + to));
                 }
-                WalPosition targetFlush = WalPosition.max(targetPg.flush(),
-                        pg.replicas().getOrDefault(to, WalPosition.ZERO));
+                // The target is on this primary's line (checked above), so its position is comparable; a directly
+                // streaming target's flush is fresher in our own pg_stat_replication than in its session.
+                WalPosition targetFlush = pg.replicas().getOrDefault(to, targetPg.flush());
                 if (targetFlush.isAtLeast(pg.current())) {
                     return Verdict.hold(new PostgresTarget.Stopped(), Reason.of(ReasonCode.SWITCHOVER_STOPPING,
                             "target " + to + " flushed " + targetFlush));
@@ -62,14 +63,15 @@ final class SwitchoverRules {
                 if (end == null) {
                     return abandon(s, "postgres stopped without a clean shutdown");
                 }
-                if (targetPg.flush().isAtLeast(end)) {
+                if (targetPg.timeline() == pg.timeline() && targetPg.flush().isAtLeast(end)) {
                     ClusterState next = handOver(s, to, end);
                     Reason reason = Reason.of(ReasonCode.SWITCHOVER, "to " + to + " at " + end + ", requested by "
                             + request.requestedBy() + "; sync " + next.sync() + ", asyncs " + next.asyncs());
                     return Verdict.write(s.propose(next, reason), new PostgresTarget.Stopped());
                 }
                 return Verdict.hold(new PostgresTarget.Stopped(), Reason.of(ReasonCode.SWITCHOVER_WAITING_FOR_TARGET,
-                        to + " flushed " + targetPg.flush() + " of " + end));
+                        to + " flushed " + targetPg.flush() + " on timeline " + targetPg.timeline() + " of " + end
+                                + " on timeline " + pg.timeline()));
             }
             default:
                 return abandon(s, "this primary's postgres is " + pg.state());
@@ -84,7 +86,7 @@ final class SwitchoverRules {
         if (sync != null && s.isHealthyStandby(sync)) {
             return Optional.of(sync);
         }
-        return SyncCandidates.forTakeover(s, s.liveAsyncs());
+        return SyncCandidates.successor(s, s.self, s.liveAsyncs());
     }
 
     private static String invalidTarget(Situation s, MemberId target) {
@@ -101,6 +103,9 @@ final class SwitchoverRules {
         if (!s.isHealthyStandby(target)) {
             return target + "'s postgres is not a healthy standby";
         }
+        if (s.local.state() == PgState.PRIMARY && !SyncCandidates.onLineOf(s, s.self, target)) {
+            return target + " does not stream from this primary's line";
+        }
         return null;
     }
 
@@ -110,16 +115,21 @@ final class SwitchoverRules {
         return Verdict.write(s.propose(next, reason), PrimaryRules.primaryTarget(s, true));
     }
 
-    /** The target leads; the best other replica (or this node) becomes its sync; this node joins the replicas. */
+    /**
+     * The target leads. Its sync is the old sync when the target was an async (the old sync streamed from this
+     * primary and flushed its shutdown checkpoint, so its WAL ends where the target's new timeline starts),
+     * else a replica streaming from the target, else this node, whose WAL ends at that same point.
+     */
     private static ClusterState handOver(Situation s, MemberId target, WalPosition end) {
         ClusterState st = s.state;
         List<MemberId> others = new ArrayList<>(s.liveAsyncs());
         others.remove(target);
         MemberId sync;
-        if (st.sync() != null && !st.sync().equals(target) && s.isHealthyStandby(st.sync())) {
+        if (st.sync() != null && !st.sync().equals(target) && s.isHealthyStandby(st.sync())
+                && s.flushOf(st.sync()).equals(end)) {
             sync = st.sync();
         } else {
-            sync = SyncCandidates.forTakeover(s, others).orElse(s.self);
+            sync = SyncCandidates.successor(s, target, others).orElse(s.self);
         }
         List<MemberId> asyncs = new ArrayList<>(others);
         asyncs.remove(sync);

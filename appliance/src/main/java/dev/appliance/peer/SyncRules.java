@@ -11,14 +11,19 @@ import java.util.Set;
 /**
  * Rule 2, the sync's side: only the sync of g may take over, only once the primary's session has expired,
  * only when it has replayed at least initWal(g), never while frozen, and only when another replica can
- * become its sync (unless {@code allowTwoNodeFailover}). It writes g+1 first, naming the old primary as
- * deposed, and promotes only once that write has committed and come back through the watch.
+ * become its sync (unless {@code allowTwoNodeFailover}). It takes two steps. First it detaches from the old
+ * primary (its WAL receiver stops), which fences the old primary: it requires this sync, so from then on it
+ * can acknowledge nothing. Once it reads back that it receives from nobody, it writes g+1, naming itself
+ * primary, the old primary as deposed, and as initWal everything it has flushed. It promotes only once
+ * that write has committed and come back through the watch.
  *
- * <p>Why replay ≥ initWal suffices: every commit acknowledged in g was flushed by this sync before it was
- * acknowledged, except those acknowledged before the sync became required, and those lie at or below
- * initWal (see {@link PrimaryRules}). Promotion replays everything flushed. So the new primary holds every
- * acknowledged commit. Once it promotes, its WAL receiver stops, and the old primary, which still requires
- * it, can acknowledge nothing more.
+ * <p>Why this keeps every acknowledged commit: a commit acknowledged in g was flushed by this sync first
+ * (or lies at or below initWal(g), see {@link PrimaryRules}, and replay ≥ initWal(g) covers those).
+ * Promotion replays everything flushed, so the new primary holds every acknowledged commit. And because the
+ * sync stopped receiving before it recorded initWal(g+1), every commit acknowledged in g lies at or below
+ * initWal(g+1): the next sync, which may take over only once it has replayed that far, holds them too.
+ * Recording the replay position at decision time instead, while still receiving, would lose the commits
+ * the old primary acknowledged between that decision and the promotion.
  */
 final class SyncRules {
     private SyncRules() {
@@ -46,21 +51,26 @@ final class SyncRules {
             return Verdict.hold(keep, Reason.of(ReasonCode.TAKEOVER_REFUSED_NOT_CAUGHT_UP, gone + "; replayed "
                     + pg.replay() + " < initWal " + st.initWal()));
         }
-        List<MemberId> pool = s.liveAsyncs();
-        Optional<MemberId> newSync = SyncCandidates.forTakeover(s, pool);
+        List<MemberId> pool = new ArrayList<>(s.liveAsyncs());
+        pool.addAll(s.liveUnassigned());
+        Optional<MemberId> newSync = SyncCandidates.successor(s, s.self, pool);
         if (newSync.isEmpty() && !s.settings.allowTwoNodeFailover()) {
-            return Verdict.hold(keep, Reason.of(ReasonCode.TAKEOVER_REFUSED_NO_ASYNC, gone + "; live asyncs " + pool
-                    + " (set allowTwoNodeFailover to fail over without one)"));
+            return Verdict.hold(keep, Reason.of(ReasonCode.TAKEOVER_REFUSED_NO_ASYNC, gone + "; none of the live replicas "
+                    + pool + " streams from this node (set allowTwoNodeFailover to fail over without one)"));
+        }
+        if (pg.upstream() != null || pg.streaming()) {
+            return Verdict.hold(new PostgresTarget.Detached(), Reason.of(ReasonCode.TAKEOVER_DETACHING, gone
+                    + "; replayed " + pg.replay() + " >= initWal " + st.initWal()));
         }
         long nextGeneration = st.generation() + 1;
         List<MemberId> asyncs = new ArrayList<>(pool);
         newSync.ifPresent(asyncs::remove);
         List<DeposedMember> deposed = new ArrayList<>(st.deposed());
         deposed.add(new DeposedMember(primary, nextGeneration));
-        ClusterState next = st.toBuilder().nextGeneration(pg.replay()).primary(s.self).sync(newSync.orElse(null))
+        ClusterState next = st.toBuilder().nextGeneration(pg.position()).primary(s.self).sync(newSync.orElse(null))
                 .asyncs(asyncs).deposed(deposed).switchover(null).build();
         Reason reason = Reason.of(ReasonCode.TAKEOVER, gone + "; replayed " + pg.replay() + " >= initWal "
-                + st.initWal() + "; new sync " + newSync.map(MemberId::toString).orElse("none") + ", deposed " + primary);
-        return Verdict.write(new Proposal(s.version, next, reason, Set.of(primary)), keep);
+                + st.initWal() + ", detached at " + pg.position() + "; new sync " + newSync.map(MemberId::toString).orElse("none") + ", deposed " + primary);
+        return Verdict.write(new Proposal(s.version, next, reason, Set.of(primary)), new PostgresTarget.Detached());
     }
 }

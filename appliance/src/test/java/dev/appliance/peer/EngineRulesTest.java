@@ -10,6 +10,7 @@ import static dev.appliance.peer.Expect.routable;
 import static dev.appliance.peer.Expect.when;
 import static dev.appliance.peer.Expect.writes;
 import static dev.appliance.peer.Fixture.at;
+import static dev.appliance.peer.Fixture.detachedPg;
 import static dev.appliance.peer.Fixture.id;
 import static dev.appliance.peer.Fixture.ids;
 import static dev.appliance.peer.Fixture.lsn;
@@ -114,10 +115,11 @@ class EngineRulesTest {
                     at("n2").state(state().singleton()).local(standbyPg("n1", 100)),
                     all(holds(FOLLOWING), postgres(standbyOf("n1")))),
                 when("singleton upgrade: a primary no longer configured singleton first requires the new sync",
-                    at("n1").state(state().singleton()).local(primaryPg(100)).live("n2", standbyPg("n1", 100)).dwelt("n2"),
+                    at("n1").state(state().singleton()).local(primaryPg(100).replica("n2", 100)).live("n2", standbyPg("n1", 100))
+                            .dwelt("n2"),
                     all(holds(SINGLETON_UPGRADE_PREPARING), postgres(primary(true, "n2")))),
                 when("singleton upgrade: then it writes g+1 naming that sync, initWal read after the requirement",
-                    at("n1").state(state().singleton()).local(primaryPg(120).required("n2"))
+                    at("n1").state(state().singleton()).local(primaryPg(120).required("n2").replica("n2", 100).replica("n3", 100))
                             .live("n2", standbyPg("n1", 100)).live("n3", standbyPg("n1", 100)).dwelt("n2", "n3"),
                     writes(SINGLETON_UPGRADE, s -> {
                         assertEquals(2, s.generation());
@@ -223,11 +225,13 @@ class EngineRulesTest {
             EngineSettings twoNode = EngineSettings.defaults().withAllowTwoNodeFailover(true);
             return Stream.of(
                 when("R1 a dead sync: the primary first requires both the old and the new sync",
-                    at("n1").state(state().gen(2).sync("n2").asyncs("n3", "n4")).local(primaryPg(100).required("n2"))
+                    at("n1").state(state().gen(2).sync("n2").asyncs("n3", "n4"))
+                            .local(primaryPg(100).required("n2").replica("n3", 90).replica("n4", 95))
                             .live("n3", standbyPg("n2", 90)).live("n4", standbyPg("n2", 95)).dwelt("n3", "n4"),
                     all(holds(SYNC_REPLACEMENT_PREPARING), postgres(primary(true, "n2", "n4")))),
                 when("R1 a dead sync: once both are required it writes g+1 with initWal = current position",
-                    at("n1").state(state().gen(2).sync("n2").asyncs("n3", "n4")).local(primaryPg(130).required("n2", "n4"))
+                    at("n1").state(state().gen(2).sync("n2").asyncs("n3", "n4"))
+                            .local(primaryPg(130).required("n2", "n4").replica("n3", 90).replica("n4", 95))
                             .live("n3", standbyPg("n2", 90)).live("n4", standbyPg("n2", 95)).dwelt("n3", "n4"),
                     all(writes(SYNC_REPLACED, s -> {
                         assertEquals(3, s.generation());
@@ -237,13 +241,23 @@ class EngineRulesTest {
                         assertEquals(lsn(130), s.initWal());
                     }), postgres(primary(true, "n2", "n4")))),
                 when("R1 a dead sync: an async that has not streamed for syncDwell is not a candidate",
-                    at("n1").state(state().gen(2).sync("n2").asyncs("n3")).local(primaryPg(100).required("n2"))
+                    at("n1").state(state().gen(2).sync("n2").asyncs("n3")).local(primaryPg(100).required("n2").replica("n3", 100))
                             .live("n3", standbyPg("n2", 100)),
                     all(holds(NO_ELIGIBLE_SYNC), postgres(primary(true, "n2")))),
                 when("R1 a dead sync: an async lagging beyond maxSyncLag is not a candidate",
                     at("n1").settings(EngineSettings.defaults().withMaxSyncLagBytes(50)).state(state().gen(2).sync("n2")
                             .asyncs("n3")).local(primaryPg(1000).required("n2")).live("n3", standbyPg("n2", 100)).dwelt("n3"),
                     holds(NO_ELIGIBLE_SYNC)),
+                when("R1 a dead sync: an async not observed streaming on the primary's line is not a candidate",
+                    at("n1").state(state().gen(2).sync("n2").asyncs("n3")).local(primaryPg(100).required("n2"))
+                            .live("n3", standbyPg("n2", 100)).dwelt("n3"),
+                    holds(NO_ELIGIBLE_SYNC)),
+                when("R1 an async streaming from a sync that streams from the primary is on the primary's line",
+                    at("n1").state(state().gen(2).sync("n2").asyncs("n3")).local(primaryPg(120).required("n2").replica("n2", 80))
+                            .live("n2", standbyPg("n1", 80)).live("n3", standbyPg("n2", 80)).dwelt("n3")
+                            .memory(new EngineMemory.Builder().syncTracked(id("n2")).syncFlushSeen(lsn(80))
+                                    .syncStuckSince(Fixture.T0).build()),
+                    holds(SYNC_REPLACEMENT_PREPARING)),
                 when("R1 a dead sync with no async: commits wait, nothing is written",
                     at("n1").state(state().gen(2).sync("n2")).local(primaryPg(100).required("n2")),
                     all(holds(NO_ELIGIBLE_SYNC), postgres(primary(true, "n2")))),
@@ -254,7 +268,7 @@ class EngineRulesTest {
                         assertEquals(3, s.generation());
                     }), postgres(primary(true, "n2")))),
                 when("R1 running without a sync, the primary takes an eligible async as sync again",
-                    at("n1").state(state().gen(3).asyncs("n2")).local(primaryPg(100))
+                    at("n1").state(state().gen(3).asyncs("n2")).local(primaryPg(100).replica("n2", 100))
                             .live("n2", standbyPg("n1", 100)).dwelt("n2"),
                     all(holds(SYNC_REPLACEMENT_PREPARING), postgres(primary(true, "n2")))),
                 when("R1 a live sync is kept while it makes progress",
@@ -273,10 +287,10 @@ class EngineRulesTest {
     @Nested
     class R1StuckSync {
         private Fixture.Input stuck(Duration stuckFor) {
-            EngineMemory memory = new EngineMemory(null, null, lsn(80), Fixture.T0.plusSeconds(100).minus(stuckFor),
-                    0, null, null, null, null);
+            EngineMemory memory = new EngineMemory.Builder().syncTracked(id("n2")).syncFlushSeen(lsn(80))
+                    .syncStuckSince(Fixture.T0.plusSeconds(100).minus(stuckFor)).build();
             return at("n1").state(state().gen(2).sync("n2").asyncs("n3"))
-                    .local(primaryPg(100).required("n2").replica("n2", 80))
+                    .local(primaryPg(100).required("n2").replica("n2", 80).replica("n3", 80))
                     .live("n2", standbyPg("n1", 80).notStreaming()).live("n3", standbyPg("n2", 80)).dwelt("n3")
                     .memory(memory);
         }
@@ -285,7 +299,8 @@ class EngineRulesTest {
         void r1_a_live_sync_stuck_behind_for_syncFailTimeout_is_replaced_and_stays_an_async() {
             Decision prepare = stuck(Duration.ofSeconds(3)).decide();
             holds(SYNC_REPLACEMENT_PREPARING).accept(prepare);
-            Fixture.Input ready = stuck(Duration.ofSeconds(4)).local(primaryPg(100).required("n2", "n3").replica("n2", 80));
+            Fixture.Input ready = stuck(Duration.ofSeconds(4))
+                    .local(primaryPg(100).required("n2", "n3").replica("n2", 80).replica("n3", 80));
             writes(SYNC_REPLACED, s -> {
                 assertEquals(id("n3"), s.sync());
                 assertEquals(List.of(id("n2")), s.asyncs());
@@ -301,7 +316,8 @@ class EngineRulesTest {
 
         @org.junit.jupiter.api.Test
         void r1_a_sync_whose_flush_moves_is_not_stuck() {
-            Decision d = stuck(Duration.ofSeconds(10)).local(primaryPg(100).required("n2").replica("n2", 90)).decide();
+            Decision d = stuck(Duration.ofSeconds(10)).local(primaryPg(100).required("n2").replica("n2", 90).replica("n3", 80))
+                    .decide();
             holds(PRIMARY_STEADY).accept(d);
             assertNull(d.memory().syncStuckSince());
         }
@@ -312,9 +328,15 @@ class EngineRulesTest {
         static Stream<Case> cases() {
             EngineSettings twoNode = EngineSettings.defaults().withAllowTwoNodeFailover(true);
             return Stream.of(
-                when("R2 the sync takes over when the primary's session expired and replay >= initWal",
+                when("R2 when the primary's session expired and replay >= initWal, the sync first detaches from it",
+                    at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
+                            .local(standbyPg("n1", 150).replica("n3", 150)).live("n3", standbyPg("n2", 150)),
+                    all(holds(TAKEOVER_DETACHING), postgres(new PostgresTarget.Detached()))),
+                when("R2 once detached it writes g+1: itself primary, old primary deposed, initWal = all it flushed",
                     at("n2").state(state().gen(3).sync("n2").asyncs("n3", "n4").deposed("n0", 2).initWal(100))
-                            .local(standbyPg("n1", 150)).live("n3", standbyPg("n2", 140)).live("n4", standbyPg("n2", 150)),
+                            .local(detachedPg(150).replay(120).replica("n3", 140).replica("n4", 150))
+                            .live("n3", standbyPg("n2", 140))
+                            .live("n4", standbyPg("n2", 150)),
                     all(writes(TAKEOVER, s -> {
                         assertEquals(4, s.generation());
                         assertEquals(id("n2"), s.primary());
@@ -325,11 +347,15 @@ class EngineRulesTest {
                     }), d -> assertEquals(Set.of(id("n1")), d.proposal().orElseThrow().requireExpired()))),
                 when("R2 the sync does not promote before its write has committed",
                     at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
-                            .local(standbyPg("n1", 150)).live("n3", standbyPg("n2", 150)),
-                    postgres(standbyOf("n1"))),
+                            .local(detachedPg(150).replica("n3", 150)).live("n3", standbyPg("n2", 150)),
+                    postgres(new PostgresTarget.Detached())),
+                when("R2 a detached sync re-attaches when the primary's session comes back",
+                    at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
+                            .local(detachedPg(150)).live("n1", primaryPg(150)).live("n3", standbyPg("n2", 150)),
+                    all(holds(FOLLOWING), postgres(standbyOf("n1")))),
                 when("R2 once the state names it primary, the former sync promotes",
                     at("n2").state(state().gen(4).primary("n2").sync("n3").deposed("n1", 4).initWal(150))
-                            .local(standbyPg("n1", 150)).live("n3", standbyPg("n2", 150)),
+                            .local(detachedPg(150)).live("n3", standbyPg("n2", 150)),
                     all(holds(PROMOTING), postgres(primary(true, "n3")), routable(false))),
                 when("R2 no takeover while the primary's session is live",
                     at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
@@ -337,21 +363,29 @@ class EngineRulesTest {
                     holds(FOLLOWING)),
                 when("R2 no takeover before replaying initWal",
                     at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
-                            .local(standbyPg("n1", 120).replay(99)).live("n3", standbyPg("n2", 99)),
+                            .local(standbyPg("n1", 120).replay(99).replica("n3", 99)).live("n3", standbyPg("n2", 99)),
                     holds(TAKEOVER_REFUSED_NOT_CAUGHT_UP)),
                 when("R2 replay exactly at initWal is enough",
                     at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
-                            .local(standbyPg("n1", 100)).live("n3", standbyPg("n2", 100)),
+                            .local(detachedPg(100).replica("n3", 100)).live("n3", standbyPg("n2", 100)),
                     writes(TAKEOVER)),
                 when("R2 no takeover when no async could become the sync",
                     at("n2").state(state().gen(3).sync("n2").initWal(100)).local(standbyPg("n1", 150)),
                     holds(TAKEOVER_REFUSED_NO_ASYNC)),
+                when("R2 a replica that does not stream from the sync cannot become its sync, so no takeover",
+                    at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
+                            .local(detachedPg(150)).live("n3", standbyPg("n1", 160)),
+                    holds(TAKEOVER_REFUSED_NO_ASYNC)),
+                when("R2 a live unassigned standby streaming from the sync can become its sync",
+                    at("n2").state(state().gen(3).sync("n2").initWal(100))
+                            .local(detachedPg(150).replica("n5", 150)).live("n5", standbyPg("n2", 150)),
+                    writes(TAKEOVER, s -> assertEquals(id("n5"), s.sync()))),
                 when("R2 an async whose postgres is not a running standby does not count as a successor",
                     at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
                             .local(standbyPg("n1", 150)).live("n3", noDataPg()),
                     holds(TAKEOVER_REFUSED_NO_ASYNC)),
                 when("R2 with allowTwoNodeFailover the sync takes over alone",
-                    at("n2").settings(twoNode).state(state().gen(3).sync("n2").initWal(100)).local(standbyPg("n1", 150)),
+                    at("n2").settings(twoNode).state(state().gen(3).sync("n2").initWal(100)).local(detachedPg(150)),
                     writes(TAKEOVER, s -> assertNull(s.sync()))),
                 when("R2 a sync whose postgres is down cannot take over",
                     at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
@@ -381,10 +415,9 @@ class EngineRulesTest {
     @Nested
     class R2Resign {
         private Fixture.Input downFor(Duration down) {
-            EngineMemory memory = new EngineMemory(null, Fixture.T0.plusSeconds(100).minus(down), null, null, 0, null,
-                    null, null, null);
+            EngineMemory memory = new EngineMemory.Builder().pgDownSince(Fixture.T0.plusSeconds(100).minus(down)).build();
             return at("n1").state(state().gen(3).sync("n2").asyncs("n3").initWal(100)).local(stoppedPg(200))
-                    .live("n2", standbyPg("n1", 200)).live("n3", standbyPg("n2", 200)).memory(memory);
+                    .live("n2", standbyPg("n1", 200).replica("n3", 200)).live("n3", standbyPg("n2", 200)).memory(memory);
         }
 
         @org.junit.jupiter.api.Test
@@ -395,12 +428,12 @@ class EngineRulesTest {
 
         @org.junit.jupiter.api.Test
         void r2_a_primary_whose_postgres_stays_down_resigns_when_the_sync_can_take_over() {
-            all(holds(PRIMARY_RESIGNED), resigns(true)).accept(downFor(Duration.ofSeconds(5)).decide());
+            all(holds(PRIMARY_RESIGNED), resigns(true), postgres(STOPPED)).accept(downFor(Duration.ofSeconds(5)).decide());
         }
 
         @org.junit.jupiter.api.Test
         void r2_a_primary_does_not_resign_when_the_sync_could_not_take_over() {
-            Decision d = downFor(Duration.ofSeconds(60)).live("n2", standbyPg("n1", 90)).decide();
+            Decision d = downFor(Duration.ofSeconds(60)).live("n2", standbyPg("n1", 90).replica("n3", 90)).decide();
             all(holds(PRIMARY_RESTARTING), resigns(false)).accept(d);
         }
 
@@ -540,7 +573,7 @@ class EngineRulesTest {
                 when("R6 once open for a start the gate stays open while the sync reconnects",
                     at("n1").state(state().gen(2).sync("n2")).local(primaryPg(200).required("n2").servingSince(180))
                             .live("n2", standbyPg("n1", 180))
-                            .memory(new EngineMemory(null, null, null, null, 0, null, null, null, lsn(180))),
+                            .memory(new EngineMemory.Builder().gateOpenFor(lsn(180)).build()),
                     routable(true)),
                 when("R6 a read-only primary is never routable",
                     at("n1").state(state().gen(2).sync("n2")).local(primaryPg(200).required("n2").readOnly()
@@ -574,7 +607,7 @@ class EngineRulesTest {
                     all(holds(SWITCHOVER_STOPPING), postgres(STOPPED))),
                 when("R7 switchover: once the target flushed the shutdown position it writes g+1; nobody is deposed",
                     at("n1").state(toSync).local(stoppedPg(100).cleanShutdownAt(104))
-                            .live("n2", standbyPg("n1", 104)).live("n3", standbyPg("n2", 104)).dwelt("n3"),
+                            .live("n2", standbyPg("n1", 104).replica("n3", 104)).live("n3", standbyPg("n2", 104)).dwelt("n3"),
                     all(writes(SWITCHOVER, s -> {
                         assertEquals(4, s.generation());
                         assertEquals(id("n2"), s.primary());
@@ -611,8 +644,8 @@ class EngineRulesTest {
                 when("R7 switchover that takes longer than switchoverTimeout is abandoned; the primary resumes",
                     at("n1").state(toSync).local(stoppedPg(100).cleanShutdownAt(104))
                             .live("n2", standbyPg("n1", 100)).live("n3", standbyPg("n2", 100))
-                            .memory(new EngineMemory(null, null, null, null, 0, null, Fixture.T0,
-                                    Fixture.T0.plusSeconds(60), null)),
+                            .memory(new EngineMemory.Builder().switchoverRequestedAt(Fixture.T0)
+                                    .switchoverSeenAt(Fixture.T0.plusSeconds(60)).build()),
                     all(writes(SWITCHOVER_ABANDONED), postgres(primary(true, "n2")))),
                 when("R7 the target promotes when the new generation names it",
                     at("n2").state(state().gen(4).primary("n2").sync("n3").asyncs("n1")).local(standbyPg("n1", 104))

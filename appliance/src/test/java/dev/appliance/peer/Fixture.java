@@ -49,6 +49,12 @@ final class Fixture {
         return new Pg(PgObservation.standby(id(upstream), lsn(flushAndReplay), lsn(flushAndReplay)).toBuilder());
     }
 
+    /** A standby that receives from nobody: a sync that has detached before taking over. */
+    static Pg detachedPg(long flushAndReplay) {
+        return new Pg(PgObservation.standby(id("n1"), lsn(flushAndReplay), lsn(flushAndReplay)).toBuilder()
+                .upstream(null).streaming(false));
+    }
+
     static Pg stoppedPg(long at) {
         return new Pg(PgObservation.stopped(lsn(at)).toBuilder());
     }
@@ -169,9 +175,7 @@ final class Fixture {
             Instant confirmed = confirmedNever ? null : confirmedAt != null ? confirmedAt : now.minusMillis(100);
             Map<MemberId, Instant> healthy = new TreeMap<>(memory.healthySince());
             healthy.putAll(healthySince);
-            EngineMemory mem = new EngineMemory(healthy, memory.pgDownSince(), memory.syncFlushSeen(),
-                    memory.syncStuckSince(), memory.resignedInGeneration(), memory.resignedAt(),
-                    memory.switchoverRequestedAt(), memory.switchoverSeenAt(), memory.gateOpenFor());
+            EngineMemory mem = memory.toBuilder().healthySince(healthy).build();
             Versioned<ClusterState> versioned = state == null ? null : new Versioned<>(version, state);
             return new EngineInput(self, settings, versioned, live, local, new ViewHealth(confirmed, majority), mem, now);
         }
