@@ -38,6 +38,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** One table per rule of DESIGN.md §3; each case is a sentence about what the rule promises. */
 class EngineRulesTest {
 
+    /** A rule's table: its cases come from the static {@code cases()} of the implementing class. */
+    interface RuleTable {
+        @ParameterizedTest(name = "{0}")
+        @MethodSource("cases")
+        default void rule(Case c) {
+            c.run();
+        }
+    }
+
     private static final PostgresTarget STOPPED = new PostgresTarget.Stopped();
 
     private static PostgresTarget.Primary primary(boolean writable, String... required) {
@@ -49,7 +58,7 @@ class EngineRulesTest {
     }
 
     @Nested
-    class Bootstrap {
+    class Bootstrap implements RuleTable {
         static Stream<Case> cases() {
             return Stream.of(
                 when("bootstrap: the smallest id initializes its database before anything is written",
@@ -92,16 +101,10 @@ class EngineRulesTest {
                         assertNull(s.sync());
                     })));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
-    class Singleton {
+    class Singleton implements RuleTable {
         static Stream<Case> cases() {
             EngineSettings singleton = EngineSettings.defaults().withSingleton(true);
             return Stream.of(
@@ -131,16 +134,10 @@ class EngineRulesTest {
                     at("n1").state(state().singleton()).local(primaryPg(100)).live("n2", standbyPg("n1", 100)),
                     holds(SINGLETON_WAITING_FOR_REPLICA)));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
-    class Freeze {
+    class Freeze implements RuleTable {
         static Stream<Case> cases() {
             return Stream.of(
                 when("freeze: the sync does not take over a dead primary",
@@ -161,16 +158,10 @@ class EngineRulesTest {
                             .local(primaryPg(100).required("n2")).live("n2", standbyPg("n1", 100)),
                     all(holds(FROZEN), postgres(primary(true, "n2")))));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
-    class R1AsyncList {
+    class R1AsyncList implements RuleTable {
         static Stream<Case> cases() {
             return Stream.of(
                 when("R1 a new live member joins the asyncs at the end, in id order",
@@ -211,16 +202,10 @@ class EngineRulesTest {
                             .live("n1", primaryPg(100)).live("n2", standbyPg("n1", 100)),
                     holds(FOLLOWING)));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
-    class R1SyncReplacement {
+    class R1SyncReplacement implements RuleTable {
         static Stream<Case> cases() {
             EngineSettings twoNode = EngineSettings.defaults().withAllowTwoNodeFailover(true);
             return Stream.of(
@@ -276,12 +261,6 @@ class EngineRulesTest {
                             .live("n2", standbyPg("n1", 100)).live("n3", standbyPg("n2", 100)).dwelt("n3"),
                     holds(PRIMARY_STEADY)));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
@@ -324,7 +303,7 @@ class EngineRulesTest {
     }
 
     @Nested
-    class R2Takeover {
+    class R2Takeover implements RuleTable {
         static Stream<Case> cases() {
             EngineSettings twoNode = EngineSettings.defaults().withAllowTwoNodeFailover(true);
             return Stream.of(
@@ -404,12 +383,6 @@ class EngineRulesTest {
                             .live("n2", standbyPg("n1", 150)),
                     holds(FOLLOWING)));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
@@ -456,7 +429,7 @@ class EngineRulesTest {
     }
 
     @Nested
-    class R3SyncRequired {
+    class R3SyncRequired implements RuleTable {
         static Stream<Case> cases() {
             return Stream.of(
                 when("R3 the primary requires exactly the sync of the current generation",
@@ -468,16 +441,10 @@ class EngineRulesTest {
                             .live("n2", standbyPg("n1", 100)).live("n3", standbyPg("n2", 100)),
                     postgres(primary(true, "n2"))));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
-    class R4Fencing {
+    class R4Fencing implements RuleTable {
         static Stream<Case> cases() {
             return Stream.of(
                 when("R4 a primary whose last confirmed renewal is ttl - margin old fences: read-only, not routable",
@@ -501,16 +468,10 @@ class EngineRulesTest {
                     all(fenced(false), routable(true),
                         d -> assertEquals(Duration.ofMillis(200), d.recheckIn()))));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
-    class R5Deposed {
+    class R5Deposed implements RuleTable {
         static Stream<Case> cases() {
             return Stream.of(
                 when("R5 a deposed primary rewinds from the new primary before it follows",
@@ -550,16 +511,10 @@ class EngineRulesTest {
                             .live("n1", primaryPg(150)).live("n3", standbyPg("n1", 150)),
                     all(holds(FOLLOWING), postgres(standbyOf("n3")))));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
-    class R6Gate {
+    class R6Gate implements RuleTable {
         static Stream<Case> cases() {
             return Stream.of(
                 when("R6 a restarted primary is not routable until the sync flushed past its end of WAL at start",
@@ -580,16 +535,10 @@ class EngineRulesTest {
                             .replica("n2", 200)).live("n2", standbyPg("n1", 200)),
                     routable(false)));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
-    class R7Switchover {
+    class R7Switchover implements RuleTable {
         static Stream<Case> cases() {
             Fixture.StateBuilder toSync = state().gen(3).sync("n2").asyncs("n3").switchoverTo("n2");
             return Stream.of(
@@ -656,16 +605,10 @@ class EngineRulesTest {
                             .live("n2", primaryPg(110)).live("n3", standbyPg("n2", 110)),
                     all(holds(FOLLOWING), postgres(standbyOf("n3")))));
         }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
-        }
     }
 
     @Nested
-    class Topology {
+    class Topology implements RuleTable {
         static Stream<Case> cases() {
             return Stream.of(
                 when("topology: the sync streams from the primary",
@@ -680,12 +623,6 @@ class EngineRulesTest {
                     at("n3").state(state().gen(2).sync("n2").asyncs("n3")).local(standbyPg("n2", 100))
                             .live("n1", primaryPg(100)),
                     postgres(standbyOf("n1"))));
-        }
-
-        @ParameterizedTest(name = "{0}")
-        @MethodSource("cases")
-        void rule(Case c) {
-            c.run();
         }
     }
 }

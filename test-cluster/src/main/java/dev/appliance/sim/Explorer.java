@@ -51,9 +51,9 @@ public final class Explorer {
             b.append("VIOLATION ").append(outcome.violations().get(0)).append('\n');
             b.append("  schedule seed ").append(seed).append(" (").append(original.ops().size()).append(" ops, shrunk to ")
                     .append(shrunk.ops().size()).append(")\n");
-            b.append("  replay the shrunk schedule: -Dsim.replay='").append(shrunk.format()).append("'\n");
-            b.append("  or in a test: Simulation.run(Scenario.parse(\"").append(shrunk.format()).append("\"))\n");
-            b.append("  replay the original: -Dsim.seed=").append(seed).append(" -Dsim.schedules=1 -Dsim.exact=true\n");
+            b.append("  replay the shrunk schedule: bin/appliance simulate --replay '").append(shrunk.format()).append("'\n");
+            b.append("  replay the original:        bin/appliance simulate --replay ").append(seed).append('\n');
+            b.append("  in a test:                  Simulation.run(Scenario.parse(\"").append(shrunk.format()).append("\"))\n");
             b.append("  trace of the shrunk schedule:\n");
             for (String line : outcome.trace()) {
                 b.append("    ").append(line).append('\n');

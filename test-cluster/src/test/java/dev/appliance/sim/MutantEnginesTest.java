@@ -55,19 +55,22 @@ class MutantEnginesTest {
 
     @Test
     void removingTheInitWalCheckIsCaught() {
-        assertCaught(NO_INIT_WAL_CHECK, Set.of("legitimate-primary", "acknowledged-commits-survive"));
+        assertCaught("no initWal check", NO_INIT_WAL_CHECK, Set.of("legitimate-primary", "acknowledged-commits-survive"));
     }
 
     @Test
     void lettingAnAsyncTakeOverIsCaught() {
-        assertCaught(ASYNC_TAKES_OVER, Set.of("legitimate-primary", "acknowledged-commits-survive"));
+        assertCaught("an async takes over", ASYNC_TAKES_OVER,
+                Set.of("legitimate-primary", "acknowledged-commits-survive"));
     }
 
-    private static void assertCaught(DecisionFunction mutant, Set<String> expected) {
+    private static void assertCaught(String name, DecisionFunction mutant, Set<String> expected) {
         Explorer.Report report = Explorer.explore(11, 1500, mutant, 1, done -> { });
         assertTrue(report.violations() > 0, "the mutant went unnoticed: " + report.summary());
         Explorer.Failure failure = report.failures().get(0);
-        System.out.println(failure.describe());
+        System.out.println("mutant engine '" + name + "' was caught, as it must be (" + report.violations()
+                + " of " + report.schedules() + " schedules):");
+        System.out.println(failure.describe().replace("\n", "\n  | ").replaceFirst("^", "  | "));
         String invariant = failure.outcome().firstInvariant();
         assertTrue(expected.contains(invariant), "caught by " + invariant);
 
