@@ -1,0 +1,709 @@
+package dev.appliance.consensus.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.Versioned;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.FollowerInfoProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's part of the agreed store: an embedded Ratis server (gRPC) holding the {@link DocumentStore},
+ * with a client for writes, local watchers, the leader's session expiry, a polled view of this node's
+ * health, and online membership changes.
+ *
+ * <p>Reads of the local replica ({@link #document}, {@link #sessions}, ...) are as fresh as what this node
+ * applied; {@link #readLinearizable} goes through the leader. Writes return the store's verdict
+ * ({@link WriteResult}) or fail within {@link StoreConfig#writeDeadline()}.
+ */
+public final class RaftStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftStore.class);
+    private static final long MONITOR_PERIOD_MS = 50;
+    private static final String MEMBERSHIP_MARKER = "raft-member.json";
+
+    private final StoreConfig config;
+    private final RaftGroupId groupId;
+    private final DocumentStore store;
+    private final RaftServer server;
+    private final ScheduledExecutorService monitor;
+    private final AtomicReference<RaftClient> client = new AtomicReference<>();
+    private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    private final AtomicReference<ViewStatus> view = new AtomicReference<>();
+    private final AtomicLong graceTerm = new AtomicLong(-1);
+    private final Set<MemberId> expiring = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicReference<Consumer<String>> fatalHandler = new AtomicReference<>(m -> { });
+    private final AtomicBoolean fatalRaised = new AtomicBoolean();
+    private volatile long clientConfIndex = -1;
+    /** Monitor thread only: when this follower last really heard from a leader (System.nanoTime, 0: never). */
+    private long lastLeaderContact;
+
+    /** A local watcher: events arrive in log order on its executor (which must run one task at a time). */
+    public static final class Subscription implements AutoCloseable {
+        private final RaftStore store;
+        private final Executor executor;
+        private final Consumer<StoreEvent> listener;
+
+        private Subscription(RaftStore store, Executor executor, Consumer<StoreEvent> listener) {
+            this.store = store;
+            this.executor = executor;
+            this.listener = listener;
+        }
+
+        private void deliver(List<StoreEvent> events) {
+            executor.execute(() -> events.forEach(listener));
+        }
+
+        @Override
+        public void close() {
+            store.subscriptions.remove(this);
+        }
+    }
+
+    private RaftStore(StoreConfig config) throws IOException {
+        this.config = config;
+        this.groupId = groupIdOf(config.clusterName());
+        this.store = new DocumentStore(config.auditLimit());
+        checkMembershipMarker();
+        StoreStateMachine stateMachine = new StoreStateMachine(store, config.auditLimit(), System::currentTimeMillis,
+                new StateMachineListener());
+        RaftGroup group = config.join() ? RaftGroup.emptyGroup() : RaftGroup.valueOf(groupId, peers(config.peers()));
+        this.server = RaftServer.newBuilder()
+                .setServerId(RaftPeerId.valueOf(config.self().value()))
+                .setGroup(group)
+                .setStateMachineRegistry(gid -> {
+                    if (gid.equals(RaftGroup.emptyGroup().getGroupId())) {
+                        return new org.apache.ratis.statemachine.impl.BaseStateMachine();
+                    }
+                    if (!gid.equals(groupId)) {
+                        throw new IllegalArgumentException("this node serves only the group of cluster '"
+                                + config.clusterName() + "' (" + groupId + "), not " + gid);
+                    }
+                    return stateMachine;
+                })
+                .setProperties(serverProperties(config))
+                .setOption(RaftStorage.StartupOption.RECOVER)
+                .build();
+        this.monitor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "raft-store-monitor-" + config.self());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Starts this node's Raft server from its storage (creating it on first start). A corrupt snapshot or log,
+     * or storage that went missing under a node that was a member, stops the start with a
+     * {@link StoreCorruptException} that names the file and the way back.
+     */
+    public static RaftStore start(StoreConfig config) throws IOException {
+        Files.createDirectories(config.raftDir());
+        RaftStore s = new RaftStore(config);
+        try {
+            s.server.start();
+            if (!config.join()) {
+                s.division();
+            }
+        } catch (IOException | RuntimeException e) {
+            s.closeQuietly();
+            throw s.explainStartFailure(e);
+        }
+        s.monitor.scheduleWithFixedDelay(s::tick, 0, MONITOR_PERIOD_MS, TimeUnit.MILLISECONDS);
+        if (!config.join()) {
+            s.writeMembershipMarker();
+        }
+        return s;
+    }
+
+    public static RaftGroupId groupIdOf(String clusterName) {
+        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("appliance/" + clusterName).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    public StoreConfig config() {
+        return config;
+    }
+
+    // ---- reads of the local replica ----
+
+    public long appliedIndex() {
+        return store.appliedIndex();
+    }
+
+    public Optional<Versioned<String>> document(String key) {
+        return store.document(key);
+    }
+
+    public NavigableMap<String, Versioned<String>> documents(String prefix) {
+        return store.documents(prefix);
+    }
+
+    public NavigableMap<MemberId, Session> sessions() {
+        return store.sessions();
+    }
+
+    public List<AuditEntry> audit() {
+        return store.audit();
+    }
+
+    /** A read that reflects every write committed before it started (it goes through the leader). */
+    public CompletableFuture<Optional<Versioned<String>>> readLinearizable(String key) {
+        ObjectNode q = DocumentStore.JSON.createObjectNode().put("get", key);
+        return client().async().sendReadOnly(Message.valueOf(q.toString()))
+                .orTimeout(config.writeDeadline().toMillis(), TimeUnit.MILLISECONDS)
+                .thenApply(reply -> {
+                    requireSuccess(reply);
+                    try {
+                        JsonNode doc = DocumentStore.JSON.readTree(reply.getMessage().getContent().toByteArray()).get("document");
+                        return doc == null ? Optional.<Versioned<String>>empty()
+                                : Optional.of(new Versioned<>(doc.get("version").asLong(), doc.get("value").asText()));
+                    } catch (IOException e) {
+                        throw new IllegalStateException("unreadable reply to a read: " + e.getMessage(), e);
+                    }
+                });
+    }
+
+    // ---- writes ----
+
+    /** Compare-and-set of one document; see {@link Command.Put}. */
+    public CompletableFuture<WriteResult> put(Command.Put put) {
+        return submit(put);
+    }
+
+    /** Opens or renews this node's session with what it publishes. */
+    public CompletableFuture<WriteResult> renew(String payload) {
+        return submit(new Command.Renew(config.self(), payload));
+    }
+
+    /** Gives up this node's session now. */
+    public CompletableFuture<WriteResult> resign() {
+        return submit(new Command.Resign(config.self()));
+    }
+
+    private CompletableFuture<WriteResult> submit(Command command) {
+        return client().async().send(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString
+                        .copyFrom(Commands.encode(command))))
+                .orTimeout(config.writeDeadline().toMillis(), TimeUnit.MILLISECONDS)
+                .thenApply(reply -> {
+                    requireSuccess(reply);
+                    try {
+                        return StoreStateMachine.decodeResult(reply.getMessage().getContent().toByteArray());
+                    } catch (IOException e) {
+                        throw new IllegalStateException("unreadable reply to a write: " + e.getMessage(), e);
+                    }
+                });
+    }
+
+    private static void requireSuccess(RaftClientReply reply) {
+        if (!reply.isSuccess()) {
+            Throwable cause = reply.getException();
+            throw new IllegalStateException("the store refused the request: "
+                    + (cause == null ? "no reason given" : cause.getMessage()), cause);
+        }
+    }
+
+    // ---- watching ----
+
+    /** Delivers every change applied from now on, in log order, on {@code executor}. */
+    public Subscription watch(Executor executor, Consumer<StoreEvent> listener) {
+        Subscription s = new Subscription(this, executor, listener);
+        subscriptions.add(s);
+        return s;
+    }
+
+    // ---- health ----
+
+    /** This node's view of itself, refreshed every {@value #MONITOR_PERIOD_MS} ms. */
+    public ViewStatus view() {
+        ViewStatus v = view.get();
+        return v != null ? v : new ViewStatus("STARTING", null, 0, false, store.appliedIndex());
+    }
+
+    public boolean isLeader() {
+        RaftServer.Division d = divisionOrNull();
+        return d != null && d.getInfo().isLeader() && d.getInfo().isLeaderReady();
+    }
+
+    /** Called once, with a reason, if the Raft server stops without {@link #close()} (e.g. after a long pause). */
+    public void onFatal(Consumer<String> handler) {
+        fatalHandler.set(handler);
+    }
+
+    // ---- membership ----
+
+    /** The current voters and listeners, id to address. */
+    public Map<MemberId, String> configuration(boolean voters) {
+        RaftConfiguration conf = division().getRaftConf();
+        Map<MemberId, String> out = new java.util.TreeMap<>();
+        for (RaftPeer p : conf.getCurrentPeers(voters ? RaftPeerRole.FOLLOWER : RaftPeerRole.LISTENER)) {
+            out.put(MemberId.of(p.getId().toString()), p.getAddress());
+        }
+        return out;
+    }
+
+    /**
+     * Adds a member that was started with {@link StoreConfig#joining()}: first its server is given the group
+     * (Ratis 3.3.0 needs this before the configuration names it), then the configuration changes. Returns
+     * once the new member has caught up (by snapshot if need be).
+     */
+    public void addMember(MemberId id, String address, boolean voter) throws IOException {
+        RaftConfiguration conf = division().getRaftConf();
+        List<RaftPeer> voters = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.FOLLOWER));
+        List<RaftPeer> listeners = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+        RaftPeerId peerId = RaftPeerId.valueOf(id.value());
+        if (voters.stream().anyMatch(p -> p.getId().equals(peerId)) || listeners.stream().anyMatch(p -> p.getId().equals(peerId))) {
+            throw new IllegalArgumentException(id + " is already a member; remove it first to replace it");
+        }
+        RaftPeer peer = RaftPeer.newBuilder().setId(peerId).setAddress(address)
+                .setStartupRole(voter ? RaftPeerRole.FOLLOWER : RaftPeerRole.LISTENER).build();
+        (voter ? voters : listeners).add(peer);
+        List<RaftPeer> all = new ArrayList<>(voters);
+        all.addAll(listeners);
+        try (RaftClient toNewPeer = newClient(RaftGroup.valueOf(groupId, all), 3)) {
+            RaftClientReply added = toNewPeer.getGroupManagementApi(peerId).add(RaftGroup.valueOf(groupId, all));
+            if (!added.isSuccess()) {
+                throw new IOException("could not give " + id + " at " + address + " the group: " + added.getException());
+            }
+        }
+        setConfiguration(voters, listeners);
+    }
+
+    /** Removes a member from the configuration; its server should then be stopped and its storage removed. */
+    public void removeMember(MemberId id) throws IOException {
+        RaftConfiguration conf = division().getRaftConf();
+        RaftPeerId peerId = RaftPeerId.valueOf(id.value());
+        List<RaftPeer> voters = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.FOLLOWER));
+        List<RaftPeer> listeners = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+        boolean removed = voters.removeIf(p -> p.getId().equals(peerId)) | listeners.removeIf(p -> p.getId().equals(peerId));
+        if (!removed) {
+            throw new IllegalArgumentException(id + " is not a member");
+        }
+        setConfiguration(voters, listeners);
+    }
+
+    private void setConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners) throws IOException {
+        // The List-based arguments: the array overload of 3.3.0 drops the voters (RATIS-2640).
+        RaftClientReply reply = client().admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+                .setServersInNewConf(voters).setListenersInNewConf(listeners).build());
+        if (!reply.isSuccess()) {
+            throw new IOException("the configuration change was refused: " + reply.getException());
+        }
+    }
+
+    /** Hands Raft leadership to another voter (a planned switchover of the store's leader). */
+    public void transferLeadership(MemberId to, Duration timeout) throws IOException {
+        RaftClientReply reply = client().admin().transferLeadership(RaftPeerId.valueOf(to.value()), timeout.toMillis());
+        if (!reply.isSuccess()) {
+            throw new IOException("leadership transfer to " + to + " failed: " + reply.getException());
+        }
+    }
+
+    /** Waits until this joining node has been given the group and applied the leader's state. */
+    public void awaitJoined(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            RaftServer.Division d = divisionOrNull();
+            if (d != null && d.getInfo().getLeaderId() != null) {
+                writeMembershipMarker();
+                return;
+            }
+            sleep(50);
+        }
+        throw new IOException(config.self() + " was not added to cluster '" + config.clusterName() + "' within "
+                + timeout + "; add it from a running member");
+    }
+
+    // ---- internals ----
+
+    private RaftServer.Division division() {
+        try {
+            return server.getDivision(groupId);
+        } catch (IOException e) {
+            throw new IllegalStateException(config.self() + " is not (yet) a member of cluster '"
+                    + config.clusterName() + "'", e);
+        }
+    }
+
+    private RaftServer.Division divisionOrNull() {
+        try {
+            return server.getDivision(groupId);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The client, rebuilt whenever the configuration changed so it knows every current member. */
+    private RaftClient client() {
+        RaftServer.Division d = division();
+        RaftConfiguration conf = d.getRaftConf();
+        RaftClient c = client.get();
+        if (c == null || conf.getLogEntryIndex() != clientConfIndex) {
+            synchronized (client) {
+                c = client.get();
+                if (c == null || conf.getLogEntryIndex() != clientConfIndex) {
+                    List<RaftPeer> peers = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.FOLLOWER));
+                    peers.addAll(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+                    RaftClient fresh = newClient(RaftGroup.valueOf(groupId, peers), attempts());
+                    RaftClient old = client.getAndSet(fresh);
+                    clientConfIndex = conf.getLogEntryIndex();
+                    closeClient(old);
+                    c = fresh;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** Enough attempts (one request timeout each, then a short sleep) to span the write deadline, no more. */
+    private int attempts() {
+        long perAttempt = config.requestTimeout().toMillis() / 2 + 100;
+        return (int) Math.max(3, config.writeDeadline().toMillis() / perAttempt);
+    }
+
+    private RaftClient newClient(RaftGroup group, int attempts) {
+        RaftProperties p = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(config.requestTimeout().toMillis() / 2,
+                TimeUnit.MILLISECONDS));
+        return RaftClient.newBuilder()
+                .setProperties(p)
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
+                        TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                .build();
+    }
+
+    private static RaftProperties serverProperties(StoreConfig c) {
+        RaftProperties p = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+        GrpcConfigKeys.Server.setHost(p, c.host());
+        GrpcConfigKeys.Server.setPort(p, c.port());
+        RaftServerConfigKeys.setStorageDir(p, List.of(c.raftDir().toFile()));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(c.electionTimeoutMin()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(c.electionTimeoutMax()));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, millis(c.requestTimeout()));
+        RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, millis(c.electionTimeoutMax().multipliedBy(5).dividedBy(2)));
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, c.snapshotEvery());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+        RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
+        RaftServerConfigKeys.Notification.setNoLeaderTimeout(p, millis(c.sessionTtl()));
+        RaftServerConfigKeys.setCloseThreshold(p, millis(c.closeThreshold()));
+        return p;
+    }
+
+    private static TimeDuration millis(Duration d) {
+        return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static List<RaftPeer> peers(Map<MemberId, String> peers) {
+        List<RaftPeer> out = new ArrayList<>();
+        peers.forEach((id, address) -> out.add(RaftPeer.newBuilder().setId(id.value()).setAddress(address).build()));
+        return out;
+    }
+
+    /** Runs every {@value #MONITOR_PERIOD_MS} ms: refresh the view, watch the server, expire sessions as leader. */
+    private void tick() {
+        try {
+            RaftServer.Division d = divisionOrNull();
+            LifeCycle.State state = server.getLifeCycleState();
+            if (!closing.get() && (state == LifeCycle.State.CLOSING || state == LifeCycle.State.CLOSED
+                    || state == LifeCycle.State.EXCEPTION || (d != null && !d.getInfo().isAlive() && !config.join()))) {
+                fatal("the consensus server stopped (" + state + "), most likely after a pause longer than "
+                        + config.closeThreshold() + "; this daemon must restart");
+                return;
+            }
+            if (d == null) {
+                return;
+            }
+            view.set(computeView(d));
+            if (d.getInfo().isLeader() && d.getInfo().isLeaderReady() && graceTerm.get() == d.getInfo().getCurrentTerm()) {
+                expireStaleSessions();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("store monitor: {}", e.toString());
+        }
+    }
+
+    private ViewStatus computeView(RaftServer.Division d) {
+        RoleInfoProto role = d.getInfo().getRoleInfoProto();
+        long threshold = config.electionTimeoutMin().toMillis();
+        boolean reachable;
+        switch (role.getRole()) {
+            case LEADER: {
+                Set<RaftPeerId> voters = new java.util.HashSet<>();
+                d.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).forEach(p -> voters.add(p.getId()));
+                int fresh = 1;
+                for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
+                    RaftPeerId id = RaftPeerId.valueOf(f.getId().getId());
+                    if (voters.contains(id) && f.getLastRpcElapsedTimeMs() < threshold) {
+                        fresh++;
+                    }
+                }
+                reachable = fresh >= voters.size() / 2 + 1;
+                break;
+            }
+            case FOLLOWER:
+            case LISTENER: {
+                // A follower whose pre-vote was refused starts a fresh follower state, and that resets its
+                // "last RPC" clock as if the leader had just been heard. Only an RPC that arrived after the
+                // state began (time in role exceeds time since the RPC) is real contact with the leader.
+                FollowerInfoProto f = role.getFollowerInfo();
+                long now = System.nanoTime();
+                boolean leaderKnown = f.hasLeaderInfo() && !f.getLeaderInfo().getId().getId().isEmpty()
+                        && d.getInfo().getLeaderId() != null;
+                if (!leaderKnown) {
+                    lastLeaderContact = 0;
+                } else {
+                    long sinceRpc = f.getLeaderInfo().getLastRpcElapsedTimeMs();
+                    if (role.getRoleElapsedTimeMs() - sinceRpc > 5) {
+                        lastLeaderContact = now - TimeUnit.MILLISECONDS.toNanos(sinceRpc);
+                    }
+                }
+                reachable = lastLeaderContact != 0 && now - lastLeaderContact < TimeUnit.MILLISECONDS.toNanos(threshold);
+                break;
+            }
+            default:
+                reachable = false;
+        }
+        RaftPeerId leader = d.getInfo().getLeaderId();
+        return new ViewStatus(role.getRole().name(), leader == null ? null : MemberId.of(leader.toString()),
+                d.getInfo().getCurrentTerm(), reachable, store.appliedIndex());
+    }
+
+    private void expireStaleSessions() {
+        long now = System.currentTimeMillis();
+        long ttl = config.sessionTtl().toMillis();
+        for (Session s : store.sessions().values()) {
+            if (now - s.renewedAt() > ttl && expiring.add(s.member())) {
+                submit(new Command.Expire(s.member(), s.renewedIndex()))
+                        .whenComplete((r, e) -> expiring.remove(s.member()));
+            }
+        }
+    }
+
+    private final class StateMachineListener implements StoreStateMachine.Listener {
+        @Override
+        public void applied(List<StoreEvent> events) {
+            if (!events.isEmpty()) {
+                subscriptions.forEach(s -> s.deliver(events));
+            }
+        }
+
+        @Override
+        public void graceApplied(long term) {
+            graceTerm.accumulateAndGet(term, Math::max);
+        }
+
+        @Override
+        public void restored(long index) {
+            List<StoreEvent> events = List.of(new StoreEvent.Restored(index));
+            subscriptions.forEach(s -> s.deliver(events));
+        }
+
+        @Override
+        public void leaderReady() {
+            // A new leader grants every live session a full ttl on its own clock before it expires any.
+            CompletableFuture.runAsync(() -> submit(new Command.Grace()).exceptionally(e -> {
+                LOG.info("grace entry not committed (leadership moved?): {}", e.toString());
+                return null;
+            }));
+        }
+
+        @Override
+        public void serverShutdown() {
+            if (!closing.get()) {
+                fatal("the consensus server shut down on its own (a pause longer than " + config.closeThreshold()
+                        + ", or a storage failure); this daemon must restart");
+            }
+        }
+    }
+
+    private void fatal(String why) {
+        if (fatalRaised.compareAndSet(false, true)) {
+            LOG.error("{}", why);
+            fatalHandler.get().accept(why);
+        }
+    }
+
+    // ---- storage safety ----
+
+    private Path markerFile() {
+        return config.dataDir().resolve(MEMBERSHIP_MARKER);
+    }
+
+    private Path groupDir() {
+        return config.raftDir().resolve(groupId.getUuid().toString());
+    }
+
+    /** A node that was a member never starts with empty storage: it would rejoin as if it were new. */
+    private void checkMembershipMarker() throws IOException {
+        Path marker = markerFile();
+        if (!Files.exists(marker)) {
+            return;
+        }
+        JsonNode m;
+        try {
+            m = DocumentStore.JSON.readTree(Files.readAllBytes(marker));
+        } catch (IOException e) {
+            throw new StoreCorruptException("the membership record " + marker + " is unreadable (" + e.getMessage()
+                    + "); restore it, or remove it only if this node's raft storage is intact");
+        }
+        String group = m.path("group").asText("");
+        if (!group.equals(groupId.getUuid().toString())) {
+            throw new StoreCorruptException("the data directory " + config.dataDir() + " belongs to cluster '"
+                    + m.path("cluster").asText("?") + "', not '" + config.clusterName() + "'; use that cluster name, or "
+                    + "another data directory");
+        }
+        boolean empty;
+        try (var entries = Files.exists(groupDir()) ? Files.list(groupDir()) : null) {
+            empty = entries == null || entries.findAny().isEmpty();
+        }
+        if (empty) {
+            throw new StoreCorruptException("the raft storage " + groupDir() + " is missing, but " + config.self()
+                    + " was a member of cluster '" + config.clusterName() + "' (" + marker + "). It will not start empty "
+                    + "and rejoin as if it were new: restore the storage, or remove this node from the cluster, delete "
+                    + marker + " and add it back as a new member");
+        }
+    }
+
+    private void writeMembershipMarker() throws IOException {
+        Path marker = markerFile();
+        if (Files.exists(marker)) {
+            return;
+        }
+        ObjectNode m = DocumentStore.JSON.createObjectNode().put("cluster", config.clusterName())
+                .put("group", groupId.getUuid().toString()).put("member", config.self().value());
+        Path tmp = marker.resolveSibling(MEMBERSHIP_MARKER + ".tmp");
+        Files.writeString(tmp, m.toString());
+        Files.move(tmp, marker, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private IOException explainStartFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof StoreCorruptException sce) {
+                return new StoreCorruptException(sce.getMessage() + ". " + config.self() + " stopped without joining. "
+                        + recovery(), e);
+            }
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = String.valueOf(root.getMessage());
+        if (looksLikeCorruption(e)) {
+            return new StoreCorruptException("the raft log under " + groupDir() + " is corrupt (" + message + "). "
+                    + config.self() + " stopped without joining. " + recovery(), e);
+        }
+        return new IOException("the consensus server of " + config.self() + " did not start from " + config.raftDir()
+                + ": " + message, e);
+    }
+
+    private static boolean looksLikeCorruption(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String s = (t.getClass().getSimpleName() + " " + t.getMessage()).toLowerCase();
+            if (s.contains("corrupt") || s.contains("checksum") || s.contains("crc")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String recovery() {
+        return "To recover: keep this node stopped, remove it from the cluster (from a running member), move "
+                + config.raftDir() + " and " + markerFile() + " aside, and add it back as a new member; it then "
+                + "copies the state from the others";
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void closeClient(RaftClient c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                LOG.debug("closing a raft client: {}", e.toString());
+            }
+        }
+    }
+
+    private void closeQuietly() {
+        closing.set(true);
+        monitor.shutdownNow();
+        closeClient(client.getAndSet(null));
+        try {
+            server.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("closing the raft server: {}", e.toString());
+        }
+    }
+
+    /** Stops this node's server (slow: Ratis takes a snapshot and shuts gRPC down). */
+    @Override
+    public void close() {
+        closeQuietly();
+    }
+
+    /** For tests and diagnostics: the current voters as Ratis sees them. */
+    Collection<RaftPeer> currentVoters() {
+        return division().getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER);
+    }
+}
