@@ -33,10 +33,8 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
-import org.apache.ratis.proto.RaftProtos.FollowerInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
-import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -75,6 +73,9 @@ public final class RaftStore implements AutoCloseable {
     private final DocumentStore store;
     private final RaftServer server;
     private final ScheduledExecutorService monitor;
+    /** Runs the blocking client calls: each call is independent (an ordered-async Ratis client is poisoned
+     *  for good by a single request that runs out of retries, which happens in every failover). */
+    private final java.util.concurrent.ExecutorService io;
     private final AtomicReference<RaftClient> client = new AtomicReference<>();
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final AtomicReference<ViewStatus> view = new AtomicReference<>();
@@ -83,9 +84,13 @@ public final class RaftStore implements AutoCloseable {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicReference<Consumer<String>> fatalHandler = new AtomicReference<>(m -> { });
     private final AtomicBoolean fatalRaised = new AtomicBoolean();
-    private volatile long clientConfIndex = -1;
-    /** Monitor thread only: when this follower last really heard from a leader (System.nanoTime, 0: never). */
-    private long lastLeaderContact;
+    private volatile Set<String> clientPeers = Set.of();
+    private static final long PROBE_EVERY_MS = 200;
+    private static final Message PING = Message.valueOf("{\"ping\":true}");
+    private final AtomicBoolean probing = new AtomicBoolean();
+    private volatile long lastProbeStart;
+    private volatile long lastProbeOk;
+    private volatile RaftClient probeClient;
 
     /** A local watcher: events arrive in log order on its executor (which must run one task at a time). */
     public static final class Subscription implements AutoCloseable {
@@ -135,6 +140,11 @@ public final class RaftStore implements AutoCloseable {
                 .build();
         this.monitor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "raft-store-monitor-" + config.self());
+            t.setDaemon(true);
+            return t;
+        });
+        this.io = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "raft-store-io-" + config.self());
             t.setDaemon(true);
             return t;
         });
@@ -197,18 +207,15 @@ public final class RaftStore implements AutoCloseable {
     /** A read that reflects every write committed before it started (it goes through the leader). */
     public CompletableFuture<Optional<Versioned<String>>> readLinearizable(String key) {
         ObjectNode q = DocumentStore.JSON.createObjectNode().put("get", key);
-        return client().async().sendReadOnly(Message.valueOf(q.toString()))
-                .orTimeout(config.writeDeadline().toMillis(), TimeUnit.MILLISECONDS)
-                .thenApply(reply -> {
-                    requireSuccess(reply);
-                    try {
-                        JsonNode doc = DocumentStore.JSON.readTree(reply.getMessage().getContent().toByteArray()).get("document");
-                        return doc == null ? Optional.<Versioned<String>>empty()
-                                : Optional.of(new Versioned<>(doc.get("version").asLong(), doc.get("value").asText()));
-                    } catch (IOException e) {
-                        throw new IllegalStateException("unreadable reply to a read: " + e.getMessage(), e);
-                    }
-                });
+        return call(c -> c.io().sendReadOnly(Message.valueOf(q.toString()))).thenApply(reply -> {
+            try {
+                JsonNode doc = DocumentStore.JSON.readTree(reply.getMessage().getContent().toByteArray()).get("document");
+                return doc == null ? Optional.<Versioned<String>>empty()
+                        : Optional.of(new Versioned<>(doc.get("version").asLong(), doc.get("value").asText()));
+            } catch (IOException e) {
+                throw new IllegalStateException("unreadable reply to a read: " + e.getMessage(), e);
+            }
+        });
     }
 
     // ---- writes ----
@@ -229,17 +236,32 @@ public final class RaftStore implements AutoCloseable {
     }
 
     private CompletableFuture<WriteResult> submit(Command command) {
-        return client().async().send(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString
-                        .copyFrom(Commands.encode(command))))
-                .orTimeout(config.writeDeadline().toMillis(), TimeUnit.MILLISECONDS)
-                .thenApply(reply -> {
-                    requireSuccess(reply);
-                    try {
-                        return StoreStateMachine.decodeResult(reply.getMessage().getContent().toByteArray());
-                    } catch (IOException e) {
-                        throw new IllegalStateException("unreadable reply to a write: " + e.getMessage(), e);
-                    }
-                });
+        Message message = Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString
+                .copyFrom(Commands.encode(command)));
+        return call(c -> c.io().send(message)).thenApply(reply -> {
+            try {
+                return StoreStateMachine.decodeResult(reply.getMessage().getContent().toByteArray());
+            } catch (IOException e) {
+                throw new IllegalStateException("unreadable reply to a write: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private interface Call {
+        RaftClientReply on(RaftClient client) throws IOException;
+    }
+
+    /** One blocking client call on the I/O pool, bounded by the write deadline. */
+    private CompletableFuture<RaftClientReply> call(Call call) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                RaftClientReply reply = call.on(client());
+                requireSuccess(reply);
+                return reply;
+            } catch (IOException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, io).orTimeout(config.writeDeadline().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private static void requireSuccess(RaftClientReply reply) {
@@ -380,21 +402,28 @@ public final class RaftStore implements AutoCloseable {
         }
     }
 
-    /** The client, rebuilt whenever the configuration changed so it knows every current member. */
+    /**
+     * The client, rebuilt when the set of members changed (a new leader's configuration entry alone does not
+     * count: the client follows leaders by itself). A replaced client is closed once calls on it have had
+     * their deadline.
+     */
     private RaftClient client() {
-        RaftServer.Division d = division();
-        RaftConfiguration conf = d.getRaftConf();
+        RaftConfiguration conf = division().getRaftConf();
+        List<RaftPeer> peers = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.FOLLOWER));
+        peers.addAll(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+        Set<String> ids = new java.util.TreeSet<>();
+        peers.forEach(p -> ids.add(p.getId() + "=" + p.getAddress()));
         RaftClient c = client.get();
-        if (c == null || conf.getLogEntryIndex() != clientConfIndex) {
+        if (c == null || !ids.equals(clientPeers)) {
             synchronized (client) {
                 c = client.get();
-                if (c == null || conf.getLogEntryIndex() != clientConfIndex) {
-                    List<RaftPeer> peers = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.FOLLOWER));
-                    peers.addAll(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+                if (c == null || !ids.equals(clientPeers)) {
                     RaftClient fresh = newClient(RaftGroup.valueOf(groupId, peers), attempts());
                     RaftClient old = client.getAndSet(fresh);
-                    clientConfIndex = conf.getLogEntryIndex();
-                    closeClient(old);
+                    clientPeers = ids;
+                    if (old != null) {
+                        monitor.schedule(() -> closeClient(old), config.writeDeadline().toMillis(), TimeUnit.MILLISECONDS);
+                    }
                     c = fresh;
                 }
             }
@@ -441,6 +470,9 @@ public final class RaftStore implements AutoCloseable {
         RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
         RaftServerConfigKeys.Notification.setNoLeaderTimeout(p, millis(c.sessionTtl()));
         RaftServerConfigKeys.setCloseThreshold(p, millis(c.closeThreshold()));
+        // Ratis' default backs off to one retry every 5 s after 30 failed appends to a member, so a node that
+        // was down for half a minute waits up to 5 s after its restart before the leader reaches it again.
+        RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms,50, 500ms,1000000000");
         return p;
     }
 
@@ -477,50 +509,52 @@ public final class RaftStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether this node is part of a working majority is measured, not inferred from Ratis' timers (which a
+     * refused pre-vote or a reconnecting appender make misleading): a linearizable read served by this node
+     * succeeds only if it reaches a leader that holds a majority and has applied up to that leader's commit.
+     * One such probe runs every {@value #PROBE_EVERY_MS} ms; the view is fresh while one succeeded within
+     * the maximum election timeout.
+     */
     private ViewStatus computeView(RaftServer.Division d) {
-        RoleInfoProto role = d.getInfo().getRoleInfoProto();
-        long threshold = config.electionTimeoutMin().toMillis();
-        boolean reachable;
-        switch (role.getRole()) {
-            case LEADER: {
-                Set<RaftPeerId> voters = new java.util.HashSet<>();
-                d.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).forEach(p -> voters.add(p.getId()));
-                int fresh = 1;
-                for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
-                    RaftPeerId id = RaftPeerId.valueOf(f.getId().getId());
-                    if (voters.contains(id) && f.getLastRpcElapsedTimeMs() < threshold) {
-                        fresh++;
-                    }
-                }
-                reachable = fresh >= voters.size() / 2 + 1;
-                break;
-            }
-            case FOLLOWER:
-            case LISTENER: {
-                // A follower whose pre-vote was refused starts a fresh follower state, and that resets its
-                // "last RPC" clock as if the leader had just been heard. Only an RPC that arrived after the
-                // state began (time in role exceeds time since the RPC) is real contact with the leader.
-                FollowerInfoProto f = role.getFollowerInfo();
-                long now = System.nanoTime();
-                boolean leaderKnown = f.hasLeaderInfo() && !f.getLeaderInfo().getId().getId().isEmpty()
-                        && d.getInfo().getLeaderId() != null;
-                if (!leaderKnown) {
-                    lastLeaderContact = 0;
-                } else {
-                    long sinceRpc = f.getLeaderInfo().getLastRpcElapsedTimeMs();
-                    if (role.getRoleElapsedTimeMs() - sinceRpc > 5) {
-                        lastLeaderContact = now - TimeUnit.MILLISECONDS.toNanos(sinceRpc);
-                    }
-                }
-                reachable = lastLeaderContact != 0 && now - lastLeaderContact < TimeUnit.MILLISECONDS.toNanos(threshold);
-                break;
-            }
-            default:
-                reachable = false;
+        long now = System.nanoTime();
+        if (now - lastProbeStart > TimeUnit.MILLISECONDS.toNanos(PROBE_EVERY_MS) && probing.compareAndSet(false, true)) {
+            lastProbeStart = now;
+            io.execute(this::probe);
         }
+        boolean reachable = lastProbeOk != 0
+                && now - lastProbeOk < config.electionTimeoutMax().toNanos();
+        RoleInfoProto role = d.getInfo().getRoleInfoProto();
         RaftPeerId leader = d.getInfo().getLeaderId();
         return new ViewStatus(role.getRole().name(), leader == null ? null : MemberId.of(leader.toString()),
                 d.getInfo().getCurrentTerm(), reachable, store.appliedIndex());
+    }
+
+    private void probe() {
+        long started = System.nanoTime();
+        try {
+            RaftClientReply reply = probeClient().io().sendReadOnly(PING, RaftPeerId.valueOf(config.self().value()));
+            if (reply.isSuccess()) {
+                lastProbeOk = started;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("view probe failed: {}", e.toString());
+        } finally {
+            probing.set(false);
+        }
+    }
+
+    private RaftClient probeClient() {
+        RaftClient c = probeClient;
+        if (c == null) {
+            RaftProperties p = new RaftProperties();
+            RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(config.electionTimeoutMin()));
+            RaftPeer self = RaftPeer.newBuilder().setId(config.self().value()).setAddress(config.address()).build();
+            c = RaftClient.newBuilder().setProperties(p).setRaftGroup(RaftGroup.valueOf(groupId, List.of(self)))
+                    .setRetryPolicy(RetryPolicies.noRetry()).build();
+            probeClient = c;
+        }
+        return c;
     }
 
     private void expireStaleSessions() {
@@ -688,7 +722,9 @@ public final class RaftStore implements AutoCloseable {
     private void closeQuietly() {
         closing.set(true);
         monitor.shutdownNow();
+        io.shutdownNow();
         closeClient(client.getAndSet(null));
+        closeClient(probeClient);
         try {
             server.close();
         } catch (IOException | RuntimeException e) {

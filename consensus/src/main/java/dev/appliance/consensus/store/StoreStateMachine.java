@@ -184,7 +184,10 @@ final class StoreStateMachine extends BaseStateMachine {
                 n.get("detail").asText());
     }
 
-    /** Linearizable reads: {@code {"get":key}}, {@code {"prefix":p}}, {@code {"sessions":true}}, {@code {"audit":true}}. */
+    /**
+     * Linearizable reads: {@code {"get":key}}, {@code {"prefix":p}}, {@code {"sessions":true}},
+     * {@code {"audit":true}}, and {@code {"ping":true}}, which only proves the read path works.
+     */
     @Override
     public CompletableFuture<Message> query(Message request) {
         try {
@@ -202,6 +205,8 @@ final class StoreStateMachine extends BaseStateMachine {
                 ArrayNode ss = out.putArray("sessions");
                 store.sessions().values().forEach(s -> ss.addObject().put("member", s.member().value())
                         .put("renewedIndex", s.renewedIndex()).put("payload", s.payload()));
+            } else if (q.has("ping")) {
+                out.put("pong", true);
             } else if (q.has("audit")) {
                 ArrayNode as = out.putArray("audit");
                 store.audit().forEach(a -> as.addObject().put("index", a.index()).put("at", a.at().toEpochMilli())

@@ -8,8 +8,8 @@ import dev.appliance.consensus.state.MemberId;
  * @param role               leader, follower, candidate or listener
  * @param leader             the leader this node follows, if known
  * @param term               the current term
- * @param majorityReachable  a leader heard from a majority of voters, or a follower or listener heard from the
- *                           leader, within one minimum election timeout
+ * @param majorityReachable  a linearizable read served by this node succeeded within the last maximum election
+ *                           timeout: it reaches a leader that holds a majority, and is caught up with it
  * @param appliedIndex       the last log index applied here
  */
 public record ViewStatus(String role, MemberId leader, long term, boolean majorityReachable, long appliedIndex) {
