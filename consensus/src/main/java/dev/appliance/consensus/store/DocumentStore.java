@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * leader's clock when the leader accepted it, so every replica that applies the same log holds the same
  * state. It knows nothing of Ratis; {@link StoreStateMachine} feeds it.
  */
-public final class DocumentStore {
+public final class DocumentStore implements Documents {
     public static final int DEFAULT_AUDIT_LIMIT = 1000;
     static final Pattern KEY = Pattern.compile("[a-z0-9][a-z0-9/_.-]{0,199}");
     static final int MAX_VALUE_CHARS = 1 << 20;
@@ -153,11 +153,13 @@ public final class DocumentStore {
         return appliedIndex;
     }
 
+    @Override
     public synchronized Optional<Versioned<String>> document(String key) {
         return Optional.ofNullable(documents.get(key));
     }
 
     /** The documents whose keys start with {@code prefix}, by key. */
+    @Override
     public synchronized NavigableMap<String, Versioned<String>> documents(String prefix) {
         NavigableMap<String, Versioned<String>> out = new TreeMap<>();
         for (Map.Entry<String, Versioned<String>> e : documents.tailMap(prefix, true).entrySet()) {

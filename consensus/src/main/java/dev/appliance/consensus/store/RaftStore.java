@@ -63,7 +63,7 @@ import org.slf4j.LoggerFactory;
  * applied; {@link #readLinearizable} goes through the leader. Writes return the store's verdict
  * ({@link WriteResult}) or fail within {@link StoreConfig#writeDeadline()}.
  */
-public final class RaftStore implements AutoCloseable {
+public final class RaftStore implements AutoCloseable, Documents {
     private static final Logger LOG = LoggerFactory.getLogger(RaftStore.class);
     private static final long MONITOR_PERIOD_MS = 50;
     private static final String MEMBERSHIP_MARKER = "raft-member.json";
@@ -188,10 +188,12 @@ public final class RaftStore implements AutoCloseable {
         return store.appliedIndex();
     }
 
+    @Override
     public Optional<Versioned<String>> document(String key) {
         return store.document(key);
     }
 
+    @Override
     public NavigableMap<String, Versioned<String>> documents(String prefix) {
         return store.documents(prefix);
     }
