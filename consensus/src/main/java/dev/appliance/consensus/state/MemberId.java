@@ -19,6 +19,11 @@ public record MemberId(String value) implements Comparable<MemberId> {
         }
     }
 
+    /** Whether {@code value} is a valid member id. */
+    public static boolean isValid(String value) {
+        return value != null && VALID.matcher(value).matches();
+    }
+
     @JsonCreator
     public static MemberId of(String value) {
         return new MemberId(value);

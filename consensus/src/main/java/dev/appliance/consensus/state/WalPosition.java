@@ -62,6 +62,10 @@ public record WalPosition(long value) implements Comparable<WalPosition> {
         return a.compareTo(b) >= 0 ? a : b;
     }
 
+    public static WalPosition min(WalPosition a, WalPosition b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
     @Override
     public int compareTo(WalPosition other) {
         return Long.compareUnsigned(value, other.value);

@@ -1,0 +1,36 @@
+package dev.appliance.postgres;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/** The daemon's own connections to a postgres (its own as the superuser, a peer's as the replication role), bounded in time. */
+final class PgSql {
+    private final String url;
+    private final Properties props = new Properties();
+
+    PgSql(String host, int port, String user, String password) {
+        this.url = "jdbc:postgresql://" + host + ":" + port + "/postgres";
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.setProperty("connectTimeout", "3");
+        props.setProperty("loginTimeout", "5");
+        props.setProperty("socketTimeout", "30");
+        props.setProperty("tcpKeepAlive", "true");
+        props.setProperty("ApplicationName", "appliance-daemon");
+        props.setProperty("assumeMinServerVersion", "15");
+    }
+
+    Connection connect() throws SQLException {
+        Connection c = DriverManager.getConnection(url, props);
+        try (var st = c.createStatement()) {
+            if (PgCredentials.SUPERUSER.equals(props.getProperty("user"))) {
+                // Never let a failing statement (which may carry a secret) reach the server log.
+                st.execute("SET log_min_error_statement = panic");
+            }
+            st.execute("SET statement_timeout = '60s'");
+        }
+        return c;
+    }
+}

@@ -1,0 +1,699 @@
+package dev.appliance.postgres;
+
+import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.WalPosition;
+import dev.appliance.peer.PgObservation;
+import dev.appliance.peer.PgState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's postgres, in every role: it initializes a data directory, starts it as primary or standby
+ * (closed to clients until told otherwise), promotes, changes the sync or the upstream by reload, opens and
+ * closes client access, stops it (fast, then immediate, then kill, each bounded), keeps replication slots,
+ * and reports what postgres is doing as a {@link PgObservation}. Clones and rewinds are {@link PgRebuilds}.
+ *
+ * <p>It decides nothing: whether to restart, promote or rebuild is the engine's call. Operations block and
+ * are meant to run one at a time on the daemon's worker thread; {@link #status()} may run concurrently.
+ */
+public final class PostgresSupervisor implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresSupervisor.class);
+    private static final List<String> DIVERGENCE = List.of("is not in this server's history",
+            "forked off current database system timeline", "is not a child of this server's history",
+            "of the primary is behind recovery timeline", "database system identifier differs");
+    private static final Pattern SEVERE = Pattern.compile(" (WARNING|ERROR|FATAL|PANIC): ");
+    private static final Pattern SYNC_NAMES = Pattern.compile("\"([^\"]+)\"");
+
+    /** Where a standby streams from, or a clone or rewind copies from. */
+    public record Upstream(MemberId id, String host, int port) {
+    }
+
+    final PgBinaries bin;
+    final PgLayout layout;
+    final PgNodeSettings settings;
+    final String osUser;
+    final WalTools wal;
+    final PgCredentials credentials;
+    private final PgSql sql;
+    private final Logger pgLog;
+    private final Duration startTimeout;
+
+    private PostgresProcess process;
+    private PgConfigFiles.RoleSettings role;
+    private PgConfigFiles.ClientAccess access = PgConfigFiles.ClientAccess.CLOSED;
+    private Upstream upstream;
+    /** The upstream before the last change: a WAL receiver may still be streaming from it. */
+    private Upstream previousUpstream;
+    private WalPosition servingSince;
+    private WalPosition cleanShutdownAt;
+    private WalTools.ControlData stoppedAt;
+    private volatile boolean diverged;
+    private PgStateFile state;
+    private final Object observeLock = new Object();
+    private Connection observer;
+
+    public PostgresSupervisor(PgBinaries bin, PgLayout layout, PgNodeSettings settings, PgCredentials credentials,
+            Duration startTimeout) throws IOException {
+        this.bin = bin;
+        this.layout = layout;
+        this.settings = settings;
+        this.credentials = credentials;
+        this.osUser = ProcessRunner.isRoot() ? (settings.osUser() == null ? "postgres" : settings.osUser()) : null;
+        this.wal = new WalTools(bin, osUser);
+        this.sql = new PgSql(settings.host(), settings.port(), PgCredentials.SUPERUSER,
+                credentials.superuserPassword());
+        this.pgLog = LoggerFactory.getLogger("postgres." + settings.self());
+        this.startTimeout = startTimeout;
+        Files.createDirectories(layout.nodeDir());
+        this.state = PgStateFile.read(layout.stateFile());
+        prepareDirectories();
+    }
+
+    /** The postgres user's directory, and its copy of the replication credentials for walreceiver and friends. */
+    private void prepareDirectories() throws IOException {
+        Files.createDirectories(layout.pgDir());
+        Files.createDirectories(layout.socketDir());
+        PgCredentials.writeSecretFile(layout.passfile(), "*:*:*:" + PgCredentials.REPLICATION + ":"
+                + credentials.replicationPassword() + "\n");
+        setPermissions(layout.pgDir(), "rwx------");
+        own(layout.pgDir());
+        own(layout.socketDir());
+        own(layout.passfile());
+    }
+
+    public boolean hasData() {
+        return Files.exists(layout.pgdata().resolve("PG_VERSION"));
+    }
+
+    public synchronized boolean running() {
+        return process != null && process.alive();
+    }
+
+    /** The pid of the postmaster, if it runs. */
+    public synchronized java.util.OptionalLong pid() {
+        return running() ? java.util.OptionalLong.of(process.pid()) : java.util.OptionalLong.empty();
+    }
+
+    // ---- initialize ----
+
+    /**
+     * Creates a new data directory (initdb with data checksums, UTF-8, scram-sha-256), the appliance's roles and
+     * the grants pg_rewind needs, and leaves postgres stopped. Only for a cluster that does not exist yet.
+     */
+    public synchronized void initialize() throws IOException {
+        if (hasData()) {
+            throw new IllegalStateException(layout.pgdata() + " already holds a database; it is never re-initialized");
+        }
+        Files.createDirectories(layout.pgdata());
+        setPermissions(layout.pgdata(), "rwx------");
+        own(layout.pgdata());
+        Path pwfile = layout.pgDir().resolve("initdb.pw");
+        PgCredentials.writeSecretFile(pwfile, credentials.superuserPassword() + "\n");
+        own(pwfile);
+        try {
+            ProcessRunner.Result r = ProcessRunner.run(osUser, List.of(bin.tool("initdb").toString(), "-D",
+                    layout.pgdata().toString(), "--data-checksums", "--encoding=UTF8", "--locale=C.UTF-8",
+                    "--username=" + PgCredentials.SUPERUSER, "--pwfile=" + pwfile, "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256"), Map.of(), null, 300, line -> pgLog.debug("initdb: {}", line));
+            if (!r.ok()) {
+                throw new IOException("initdb failed (exit " + r.exitCode() + "): " + tail(r.output()));
+            }
+        } finally {
+            Files.deleteIfExists(pwfile);
+        }
+        startProcess(new PgConfigFiles.RoleSettings.AsPrimary(Set.of(), false));
+        try (Connection c = sql.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE ROLE " + PgCredentials.REPLICATION + " WITH LOGIN REPLICATION PASSWORD '"
+                    + credentials.replicationPassword() + "'");
+            for (String fn : List.of("pg_ls_dir(text, boolean, boolean)", "pg_stat_file(text, boolean)",
+                    "pg_read_binary_file(text)", "pg_read_binary_file(text, bigint, bigint, boolean)")) {
+                st.execute("GRANT EXECUTE ON FUNCTION pg_catalog." + fn + " TO " + PgCredentials.REPLICATION);
+            }
+            st.execute("GRANT pg_checkpoint TO " + PgCredentials.REPLICATION);
+            st.execute("GRANT EXECUTE ON FUNCTION pg_catalog.pg_control_checkpoint() TO " + PgCredentials.REPLICATION);
+        } catch (SQLException e) {
+            stop();
+            throw new IOException("creating the appliance roles failed: " + e.getMessage(), e);
+        }
+        stop();
+        state = state.withPristine(true);
+        state.write(layout.stateFile());
+    }
+
+    // ---- start, promote, reconfigure ----
+
+    /** Starts a primary data directory as primary, closed to clients. Returns once it accepts connections. */
+    public synchronized void startAsPrimary(Set<MemberId> syncRequired, boolean readOnly) throws IOException {
+        requireStopped();
+        if (Files.exists(layout.standbySignal())) {
+            throw new IllegalStateException("the data directory is a standby's: start it as a standby and promote it");
+        }
+        startProcess(new PgConfigFiles.RoleSettings.AsPrimary(syncRequired, readOnly));
+        servingSince = currentLsn();
+        clearPristine();
+    }
+
+    /** Starts as a standby streaming from {@code from} (null: receiving from nobody), closed to clients. */
+    public synchronized void startAsStandby(Upstream from) throws IOException {
+        requireStopped();
+        if (!Files.exists(layout.standbySignal())) {
+            Files.createFile(layout.standbySignal());
+            own(layout.standbySignal());
+        }
+        startProcess(standby(from));
+        upstream = from;
+        previousUpstream = null;
+        servingSince = null;
+        clearPristine();
+    }
+
+    /** Promotes the running standby, with {@code syncRequired} in effect from its first commit. */
+    public synchronized void promote(Set<MemberId> syncRequired, boolean readOnly) throws IOException {
+        if (!running() || !Files.exists(layout.standbySignal())) {
+            throw new IllegalStateException("only a running standby can be promoted");
+        }
+        writeConfig(new PgConfigFiles.RoleSettings.AsPrimary(syncRequired, readOnly), access);
+        try (Connection c = sql.connect(); Statement st = c.createStatement()) {
+            st.execute("SELECT pg_reload_conf()");
+            try (ResultSet rs = st.executeQuery("SELECT pg_promote(true, 60)")) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    throw new IOException("postgres did not finish promoting within 60 s");
+                }
+            }
+            upstream = null;
+            previousUpstream = null;
+            servingSince = currentLsn(c);
+        } catch (SQLException e) {
+            throw new IOException("promotion failed: " + e.getMessage(), e);
+        }
+        checkpointSoon();
+    }
+
+    /**
+     * A promotion reaches the control file only with the next checkpoint, and pg_rewind reads a source's timeline
+     * from there: until then the deposed primary cannot be rewound from this one. So take that checkpoint now,
+     * in the background, instead of minutes later.
+     */
+    private void checkpointSoon() {
+        Thread t = new Thread(() -> {
+            try (Connection c = sql.connect(); Statement st = c.createStatement()) {
+                st.execute("SET statement_timeout = 0");
+                st.execute("CHECKPOINT");
+            } catch (SQLException e) {
+                LOG.warn("the checkpoint after promoting {} failed ({}); a rewind from it checkpoints first",
+                        settings.self(), e.getMessage());
+            }
+        }, "checkpoint-after-promotion");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Changes the primary's required syncs or read-only mode by reload; true if a setting needs a restart. */
+    public synchronized boolean reconfigurePrimary(Set<MemberId> syncRequired, boolean readOnly) throws IOException {
+        return reload(new PgConfigFiles.RoleSettings.AsPrimary(syncRequired, readOnly), access);
+    }
+
+    /** Points the standby at another upstream (or at none) by reload, without a restart. */
+    public synchronized boolean reconfigureStandby(Upstream from) throws IOException {
+        boolean restart = reload(standby(from), access);
+        if (!java.util.Objects.equals(from, upstream)) {
+            previousUpstream = upstream;
+            upstream = from;
+        }
+        diverged = false;
+        return restart;
+    }
+
+    /**
+     * Opens or closes postgres to clients (pg_hba.conf). Closing also terminates every client backend; the
+     * daemon's own sessions and replication stay.
+     */
+    public synchronized void setClientAccess(boolean open) throws IOException {
+        PgConfigFiles.ClientAccess wanted = open ? PgConfigFiles.ClientAccess.OPEN : PgConfigFiles.ClientAccess.CLOSED;
+        reload(role, wanted);
+        if (!open && running()) {
+            execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                    + "AND pid <> pg_backend_pid() AND usename IS DISTINCT FROM '" + PgCredentials.SUPERUSER + "'");
+        }
+    }
+
+    /**
+     * Fences a running primary: new transactions are read-only, clients are shut out, and every client backend
+     * is terminated (a session cannot keep writing by overriding the default). Replication continues, so the
+     * standbys still receive everything it wrote.
+     */
+    public synchronized void fence() throws IOException {
+        if (!(role instanceof PgConfigFiles.RoleSettings.AsPrimary p)) {
+            throw new IllegalStateException("only a primary is fenced");
+        }
+        reload(new PgConfigFiles.RoleSettings.AsPrimary(p.syncRequired(), true), access);
+        setClientAccess(false);
+    }
+
+    /** Lifts a fence: the primary accepts writes again. Whether clients may connect is {@link #setClientAccess}. */
+    public synchronized void unfence() throws IOException {
+        if (!(role instanceof PgConfigFiles.RoleSettings.AsPrimary p)) {
+            throw new IllegalStateException("only a primary is unfenced");
+        }
+        reload(new PgConfigFiles.RoleSettings.AsPrimary(p.syncRequired(), false), access);
+    }
+
+    public synchronized boolean clientsAllowed() {
+        return access == PgConfigFiles.ClientAccess.OPEN;
+    }
+
+    private boolean reload(PgConfigFiles.RoleSettings newRole, PgConfigFiles.ClientAccess newAccess) throws IOException {
+        boolean changed = writeConfig(newRole, newAccess);
+        if (!changed || !running()) {
+            return false;
+        }
+        try (Connection c = sql.connect(); Statement st = c.createStatement()) {
+            st.execute("SELECT pg_reload_conf()");
+            Thread.sleep(50);
+            List<String> pending = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT name FROM pg_settings WHERE pending_restart")) {
+                while (rs.next()) {
+                    pending.add(rs.getString(1));
+                }
+            }
+            if (!pending.isEmpty()) {
+                LOG.info("postgres settings {} take effect only after a restart", pending);
+            }
+            return !pending.isEmpty();
+        } catch (SQLException e) {
+            throw new IOException("reloading the postgres configuration failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    // ---- stop ----
+
+    /**
+     * Stops postgres: fast shutdown, then immediate, then SIGKILL, each bounded. After a clean stop of a primary
+     * it records where its WAL ended (a switchover waits for the target to hold that much).
+     */
+    public synchronized void stop() throws IOException {
+        closeObserver();
+        if (process == null) {
+            return;
+        }
+        boolean wasPrimary = role instanceof PgConfigFiles.RoleSettings.AsPrimary;
+        PostgresProcess.StopOutcome how = process.stop(Duration.ofSeconds(30), Duration.ofSeconds(10));
+        process = null;
+        servingSince = null;
+        LOG.info("postgres of {} stopped ({})", settings.self(), how);
+        stoppedAt = wal.controlData(layout.pgdata());
+        cleanShutdownAt = null;
+        if (wasPrimary && how == PostgresProcess.StopOutcome.FAST && stoppedAt.cleanlyShutDown()) {
+            cleanShutdownAt = wal.endOfWal(layout.pgdata().resolve("pg_wal"), stoppedAt.timeline(), stoppedAt.checkpoint())
+                    .orElse(null);
+        }
+    }
+
+    /** SIGKILL, as a crash would (tests and the lifeline use it). */
+    public synchronized void kill() {
+        closeObserver();
+        if (process != null) {
+            process.kill();
+            process = null;
+        }
+        stoppedAt = null;
+        cleanShutdownAt = null;
+    }
+
+    // ---- replication slots ----
+
+    /** Keeps exactly one physical slot per member in {@code downstreams}; other appliance slots are dropped. */
+    public synchronized void ensureSlots(Set<MemberId> downstreams) throws IOException {
+        Set<String> wanted = new TreeSet<>();
+        downstreams.forEach(m -> wanted.add(PgConfigFiles.slotName(m)));
+        try (Connection c = sql.connect(); Statement st = c.createStatement()) {
+            Map<String, Boolean> existing = new TreeMap<>();
+            try (ResultSet rs = st.executeQuery("SELECT slot_name, active FROM pg_replication_slots "
+                    + "WHERE slot_type = 'physical' AND slot_name LIKE 'appliance\\_%'")) {
+                while (rs.next()) {
+                    existing.put(rs.getString(1), rs.getBoolean(2));
+                }
+            }
+            for (String slot : wanted) {
+                if (!existing.containsKey(slot)) {
+                    st.execute("SELECT pg_create_physical_replication_slot('" + slot + "', true)");
+                }
+            }
+            for (Map.Entry<String, Boolean> e : existing.entrySet()) {
+                if (!wanted.contains(e.getKey()) && !e.getValue()) {
+                    st.execute("SELECT pg_drop_replication_slot('" + e.getKey() + "')");
+                }
+            }
+        } catch (SQLException e) {
+            throw new IOException("keeping replication slots failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- observation ----
+
+    /** What postgres is doing right now, for the engine. */
+    public PgObservation observe() {
+        return status().observation();
+    }
+
+    /**
+     * What postgres is doing right now, with its replication detail. The sync setting is read before the WAL
+     * position, so every commit acknowledged under an earlier setting lies at or below the position reported.
+     * A postgres that crashed reads as stopped at once: the process is watched, not polled.
+     */
+    public PgStatus status() {
+        PgState pgState;
+        PgConfigFiles.RoleSettings currentRole;
+        Upstream currentUpstream;
+        Upstream previous;
+        WalPosition since;
+        WalPosition clean;
+        WalTools.ControlData stopped;
+        PgStateFile persisted;
+        boolean alive;
+        synchronized (this) {
+            alive = running();
+            currentRole = role;
+            currentUpstream = upstream;
+            previous = previousUpstream;
+            since = servingSince;
+            clean = cleanShutdownAt;
+            stopped = stoppedAt;
+            persisted = state;
+            pgState = !hasData() ? PgState.NO_DATA : alive ? null : PgState.STOPPED;
+        }
+        java.time.Instant at = java.time.Instant.now();
+        PgObservation.Builder b = PgObservation.builder(PgState.STOPPED).rebuiltForGeneration(persisted.rebuiltForGeneration())
+                .rewindFailed(persisted.rewindFailed()).pristine(persisted.pristine()).diverged(diverged);
+        if (pgState == PgState.NO_DATA) {
+            return new PgStatus(b.state(PgState.NO_DATA).build(), List.of(), at);
+        }
+        if (pgState == PgState.STOPPED) {
+            WalTools.ControlData cd = stopped;
+            if (cd == null) {
+                try {
+                    cd = wal.controlData(layout.pgdata());
+                    synchronized (this) {
+                        if (!running()) {
+                            stoppedAt = cd;
+                        }
+                    }
+                } catch (IOException e) {
+                    LOG.warn("reading pg_controldata of a stopped postgres failed: {}", e.getMessage());
+                }
+            }
+            if (cd != null) {
+                b.timeline(cd.timeline()).current(cd.checkpoint()).flush(cd.checkpoint()).replay(cd.checkpoint());
+            }
+            return new PgStatus(b.cleanShutdownAt(clean).build(), List.of(), at);
+        }
+        synchronized (observeLock) {
+            try {
+                List<ReplicationRow> rows = new ArrayList<>();
+                PgObservation o = queryRunning(b, currentUpstream, previous, since, rows);
+                return new PgStatus(o, rows, at);
+            } catch (SQLException e) {
+                closeObserver();
+                // Running but not accepting connections (starting, recovering, stopping): not serving.
+                return new PgStatus(b.state(PgState.STOPPED).build(), List.of(), at);
+            }
+        }
+    }
+
+    private PgObservation queryRunning(PgObservation.Builder b, Upstream configured, Upstream previous, WalPosition since,
+            List<ReplicationRow> rows) throws SQLException {
+        if (observer == null || !observer.isValid(2)) {
+            closeObserver();
+            observer = sql.connect();
+        }
+        try (Statement st = observer.createStatement()) {
+            Set<MemberId> syncRequired = new TreeSet<>();
+            boolean readOnly;
+            try (ResultSet rs = st.executeQuery("SELECT current_setting('synchronous_standby_names'), "
+                    + "current_setting('default_transaction_read_only')")) {
+                rs.next();
+                Matcher m = SYNC_NAMES.matcher(rs.getString(1));
+                while (m.find()) {
+                    syncRequired.add(MemberId.of(m.group(1)));
+                }
+                readOnly = "on".equals(rs.getString(2));
+            }
+            try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery(), "
+                    + "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END, "
+                    + "pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, "
+                    + "(SELECT status FROM pg_stat_wal_receiver), (SELECT received_tli FROM pg_stat_wal_receiver), "
+                    + "CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint()) "
+                    + "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END, "
+                    + "(SELECT sender_host FROM pg_stat_wal_receiver), (SELECT sender_port FROM pg_stat_wal_receiver)")) {
+                rs.next();
+                boolean recovery = rs.getBoolean(1);
+                if (recovery) {
+                    WalPosition receive = lsn(rs.getString(3));
+                    WalPosition replay = lsn(rs.getString(4));
+                    WalPosition flush = WalPosition.max(receive, replay);
+                    long tli = rs.getObject(6) != null ? rs.getLong(6) : rs.getLong(7);
+                    Upstream actual = receivingFrom(rs.getString(5), rs.getString(8), rs.getInt(9), configured, previous);
+                    b.state(PgState.STANDBY).upstream(actual == null ? null : actual.id())
+                            .streaming("streaming".equals(rs.getString(5)) && actual != null && actual.equals(configured)
+                                    && (rs.getString(8) == null || sends(configured, rs.getString(8), rs.getInt(9))))
+                            .timeline(tli).current(flush).flush(flush).replay(replay);
+                } else {
+                    WalPosition current = lsn(rs.getString(2));
+                    b.state(PgState.PRIMARY).writable(!readOnly).timeline(rs.getLong(7)).current(current).flush(current)
+                            .replay(current).servingSince(since).syncRequired(syncRequired);
+                }
+            }
+            Map<MemberId, WalPosition> replicas = new TreeMap<>();
+            try (ResultSet rs = st.executeQuery("SELECT application_name, state, flush_lsn::text, "
+                    + "extract(epoch FROM flush_lag)::float8, sync_state FROM pg_stat_replication ORDER BY application_name")) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    WalPosition flush = lsn(rs.getString(3));
+                    double lagSeconds = rs.getDouble(4);
+                    java.time.Duration lag = rs.wasNull() ? null : java.time.Duration.ofNanos((long) (lagSeconds * 1e9));
+                    rows.add(new ReplicationRow(name, rs.getString(2), flush, lag, rs.getString(5)));
+                    if ("streaming".equals(rs.getString(2)) && rs.getString(3) != null && MemberId.isValid(name)) {
+                        replicas.put(MemberId.of(name), flush);
+                    }
+                }
+            }
+            b.replicas(replicas);
+        }
+        return b.build();
+    }
+
+    /**
+     * Whom the standby receives from, as its WAL receiver says: a receiver still connected to the previous
+     * upstream after a change reports that one (so a detached sync reads as detached only once its receiver has
+     * really stopped, and its flush position can no longer grow); no receiver reports the configured upstream.
+     */
+    private static Upstream receivingFrom(String receiverStatus, String senderHost, int senderPort, Upstream configured,
+            Upstream previous) {
+        if (receiverStatus == null) {
+            return configured;
+        }
+        if (configured == null) {
+            return previous;
+        }
+        if (previous != null && sends(previous, senderHost, senderPort) && !sends(configured, senderHost, senderPort)) {
+            return previous;
+        }
+        return configured;
+    }
+
+    private static boolean sends(Upstream u, String host, int port) {
+        return u != null && u.host().equals(host) && u.port() == port;
+    }
+
+    // ---- internals ----
+
+    PgConfigFiles.RoleSettings standby(Upstream from) {
+        return from == null ? new PgConfigFiles.RoleSettings.AsStandby(null, 0, null)
+                : new PgConfigFiles.RoleSettings.AsStandby(from.host(), from.port(), from.id());
+    }
+
+    private boolean writeConfig(PgConfigFiles.RoleSettings newRole, PgConfigFiles.ClientAccess newAccess) throws IOException {
+        boolean changed = PgConfigFiles.write(layout, settings, newRole, newAccess);
+        role = newRole;
+        access = newAccess;
+        if (changed) {
+            try (Stream<Path> files = Files.walk(layout.pgDir())) {
+                for (Path p : files.toList()) {
+                    own(p);
+                }
+            }
+        }
+        return changed;
+    }
+
+    private void startProcess(PgConfigFiles.RoleSettings startRole) throws IOException {
+        writeConfig(startRole, PgConfigFiles.ClientAccess.CLOSED);
+        diverged = false;
+        stoppedAt = null;
+        cleanShutdownAt = null;
+        process = PostgresProcess.start(osUser, List.of(bin.tool("postgres").toString(), "-D", layout.pgdata().toString(),
+                "-c", "config_file=" + layout.configFile()), this::onPostgresLog);
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        SQLException last = null;
+        while (System.nanoTime() < deadline) {
+            if (!process.alive()) {
+                String tail = process.logTail();
+                process = null;
+                throw new IOException("postgres exited while starting:\n" + tail);
+            }
+            try (Connection c = sql.connect()) {
+                return;
+            } catch (SQLException e) {
+                last = e;
+                sleep(100);
+            }
+        }
+        String tail = process.logTail();
+        process.stop(Duration.ofSeconds(10), Duration.ofSeconds(5));
+        process = null;
+        throw new IOException("postgres did not accept connections within " + startTimeout + " ("
+                + (last == null ? "" : last.getMessage()) + "):\n" + tail);
+    }
+
+    private void onPostgresLog(String line) {
+        if (SEVERE.matcher(line).find()) {
+            pgLog.warn("{}", line);
+        } else {
+            pgLog.info("{}", line);
+        }
+        for (String marker : DIVERGENCE) {
+            if (line.contains(marker)) {
+                if (!diverged) {
+                    LOG.warn("{}'s WAL is not in its upstream's history: {}", settings.self(), line);
+                }
+                diverged = true;
+            }
+        }
+    }
+
+    private WalPosition currentLsn() throws IOException {
+        try (Connection c = sql.connect()) {
+            return currentLsn(c);
+        } catch (SQLException e) {
+            throw new IOException("reading the WAL position failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static WalPosition currentLsn(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            return WalPosition.parse(rs.getString(1));
+        }
+    }
+
+    private void execute(String statement) throws IOException {
+        try (Connection c = sql.connect(); Statement st = c.createStatement()) {
+            st.execute(statement);
+        } catch (SQLException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    private void clearPristine() throws IOException {
+        if (state.pristine()) {
+            state = state.withPristine(false);
+            state.write(layout.stateFile());
+        }
+    }
+
+    synchronized void recordRebuilt(long generation) throws IOException {
+        state = state.withRebuilt(generation);
+        state.write(layout.stateFile());
+        diverged = false;
+        stoppedAt = null;
+    }
+
+    synchronized void recordRewindFailed() throws IOException {
+        state = state.withRewindFailed();
+        state.write(layout.stateFile());
+    }
+
+    synchronized boolean rewindFailedBefore() {
+        return state.rewindFailed();
+    }
+
+    synchronized void requireStopped() {
+        if (running()) {
+            throw new IllegalStateException("postgres of " + settings.self() + " is running; stop it first");
+        }
+    }
+
+    private static WalPosition lsn(String text) {
+        return text == null ? WalPosition.ZERO : WalPosition.parse(text);
+    }
+
+    /** Gives {@code path} to the postgres user when the daemon runs as root. */
+    void own(Path path) throws IOException {
+        if (osUser == null || !Files.exists(path)) {
+            return;
+        }
+        UserPrincipalLookupService lookup = path.getFileSystem().getUserPrincipalLookupService();
+        Files.setOwner(path, lookup.lookupPrincipalByName(osUser));
+        Files.getFileAttributeView(path, java.nio.file.attribute.PosixFileAttributeView.class)
+                .setGroup(lookup.lookupPrincipalByGroupName(osUser));
+    }
+
+    static void setPermissions(Path path, String perms) throws IOException {
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(perms));
+    }
+
+    private void closeObserver() {
+        synchronized (observeLock) {
+            if (observer != null) {
+                try {
+                    observer.close();
+                } catch (SQLException ignored) {
+                    // the connection is gone anyway
+                }
+                observer = null;
+            }
+        }
+    }
+
+    static String tail(String output) {
+        String[] lines = output.trim().split("\n");
+        return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 15), lines.length));
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops postgres (if it runs) and releases the daemon's connections. */
+    @Override
+    public void close() throws IOException {
+        stop();
+    }
+}
