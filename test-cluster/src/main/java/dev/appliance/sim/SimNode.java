@@ -11,6 +11,8 @@ import dev.appliance.peer.EngineMemory;
 import dev.appliance.peer.EngineSettings;
 import dev.appliance.peer.MemberStatus;
 import dev.appliance.peer.PgObservation;
+import dev.appliance.peer.PostgresPlan;
+import dev.appliance.peer.PostgresStep;
 import dev.appliance.peer.PostgresTarget;
 import dev.appliance.peer.ReasonCode;
 import dev.appliance.peer.ViewHealth;
@@ -274,41 +276,14 @@ final class SimNode {
         if (busy || target == null || !daemonUp) {
             return;
         }
-        if (target instanceof PostgresTarget.Initialize) {
-            if (!pg.hasData()) {
-                act("initdb", INITDB_MS, () -> pg.initdb(WalRecord.init(w.nextRecordId(), id.value())));
-            }
-        } else if (target instanceof PostgresTarget.Primary p) {
-            drivePrimary(p);
-        } else if (target instanceof PostgresTarget.Standby s) {
-            driveStandby(s.upstream());
-        } else if (target instanceof PostgresTarget.Detached) {
-            if (pg.mode == SimPostgres.Mode.STANDBY && pg.upstream != null) {
-                act("detach from " + pg.upstream, RELOAD_MS, () -> {
-                    pg.upstream = null;
-                    pg.streaming = false;
-                });
-            }
-        } else if (target instanceof PostgresTarget.Stopped) {
-            if (pg.running()) {
-                act("clean stop", STOP_MS, this::stopClean);
-            }
-        } else if (target instanceof PostgresTarget.Rewind r) {
-            driveRebuild(r.generation(), r.upstream(), () -> act("rewind from " + r.source(), REWIND_MS, () -> rewind(r)));
-        } else if (target instanceof PostgresTarget.Clone c) {
-            driveRebuild(c.generation(), c.upstream(), () -> act("clone from " + c.source(), CLONE_MS, () -> clone(c)));
-        }
+        PostgresPlan.next(target, observe(), fenced).ifPresent(this::run);
     }
 
-    private void drivePrimary(PostgresTarget.Primary p) {
-        if (!pg.hasData()) {
-            return;
-        }
-        long generation = viewState == null ? 0 : viewState.value().generation();
-        if (pg.mode == SimPostgres.Mode.STOPPED) {
-            if (fenced) {
-                return;
-            }
+    private void run(PostgresStep step) {
+        if (step instanceof PostgresStep.Initialize) {
+            act("initdb", INITDB_MS, () -> pg.initdb(WalRecord.init(w.nextRecordId(), id.value())));
+        } else if (step instanceof PostgresStep.StartPrimary p) {
+            long generation = viewState == null ? 0 : viewState.value().generation();
             if (pg.lastRunningMode == SimPostgres.Mode.STANDBY) {
                 act("start for promotion", START_MS, true, () -> startStandby(null));
             } else {
@@ -324,10 +299,8 @@ final class SimNode {
                     w.invariants.onBecamePrimary(this, generation);
                 });
             }
-        } else if (pg.mode == SimPostgres.Mode.STANDBY) {
-            if (fenced) {
-                return;
-            }
+        } else if (step instanceof PostgresStep.Promote p) {
+            long generation = viewState == null ? 0 : viewState.value().generation();
             act("promote", PROMOTE_MS, true, () -> {
                 pg.syncRequired = p.syncRequired();
                 pg.writable = p.writable();
@@ -336,48 +309,30 @@ final class SimNode {
                 pg.promote(promotion, generation);
                 w.invariants.onBecamePrimary(this, generation);
             });
-        } else if (!pg.syncRequired.equals(p.syncRequired()) || pg.writable != p.writable()) {
+        } else if (step instanceof PostgresStep.ReconfigurePrimary p) {
             act("reload " + p, RELOAD_MS, () -> {
                 pg.syncRequired = p.syncRequired();
-                if (pg.writable && !p.writable()) {
-                    pg.writable = false;
-                } else if (!pg.writable && p.writable() && !fenced) {
-                    pg.writable = true;
-                }
+                pg.writable = p.writable() && !fenced;
             });
-        }
-    }
-
-    private void driveStandby(MemberId upstream) {
-        if (!pg.hasData()) {
-            return;
-        }
-        if (pg.mode == SimPostgres.Mode.STOPPED) {
-            if (!fenced) {
-                act("start as standby of " + upstream, START_MS, true, () -> startStandby(upstream));
-            }
-        } else if (pg.mode == SimPostgres.Mode.STANDBY) {
-            if (!upstream.equals(pg.upstream)) {
-                act("re-point to " + upstream, RELOAD_MS, () -> {
-                    pg.upstream = upstream;
-                    pg.streaming = false;
-                    pg.diverged = false;
-                });
-            }
-        } else {
-            act("fast stop", STOP_MS, this::stopFast);
-        }
-    }
-
-    private void driveRebuild(long generation, MemberId upstream, Runnable rebuild) {
-        if (pg.running()) {
-            act("fast stop", STOP_MS, this::stopFast);
-        } else if (pg.hasData() && pg.rebuiltForGeneration >= generation && !pg.diverged && !pg.rewindFailed) {
-            if (!fenced) {
-                act("start as standby of " + upstream, START_MS, true, () -> startStandby(upstream));
-            }
-        } else {
-            rebuild.run();
+        } else if (step instanceof PostgresStep.StartStandby s) {
+            act("start as standby of " + s.upstream(), START_MS, true, () -> startStandby(s.upstream()));
+        } else if (step instanceof PostgresStep.Follow f && f.upstream() == null) {
+            act("detach from " + pg.upstream, RELOAD_MS, () -> {
+                pg.upstream = null;
+                pg.streaming = false;
+            });
+        } else if (step instanceof PostgresStep.Follow f) {
+            act("re-point to " + f.upstream(), RELOAD_MS, () -> {
+                pg.upstream = f.upstream();
+                pg.streaming = false;
+                pg.diverged = false;
+            });
+        } else if (step instanceof PostgresStep.Stop stop) {
+            act(stop.clean() ? "clean stop" : "fast stop", STOP_MS, stop.clean() ? this::stopClean : this::stopFast);
+        } else if (step instanceof PostgresStep.Rewind r) {
+            act("rewind from " + r.source(), REWIND_MS, () -> rewind(r.source(), r.generation()));
+        } else if (step instanceof PostgresStep.Clone c) {
+            act("clone from " + c.source(), CLONE_MS, () -> clone(c.source(), c.generation()));
         }
     }
 
@@ -439,10 +394,10 @@ final class SimNode {
         pg.stop(null);
     }
 
-    private void rewind(PostgresTarget.Rewind r) {
-        SimPostgres source = w.node(r.source()).pg;
-        if (!source.running() || !w.net.pgLink(id, r.source())) {
-            w.trace(id, "rewind failed: source " + r.source() + " unreachable");
+    private void rewind(MemberId sourceId, long generation) {
+        SimPostgres source = w.node(sourceId).pg;
+        if (!source.running() || !w.net.pgLink(id, sourceId)) {
+            w.trace(id, "rewind failed: source " + sourceId + " unreachable");
             return;
         }
         WalRecord fork = WalRecord.commonAncestor(pg.wal, source.wal);
@@ -458,14 +413,14 @@ final class SimNode {
         pg.replayed = fork;
         pg.diverged = false;
         pg.rewindFailed = false;
-        pg.rebuiltForGeneration = r.generation();
+        pg.rebuiltForGeneration = generation;
         pg.lastRunningMode = SimPostgres.Mode.STANDBY;
     }
 
-    private void clone(PostgresTarget.Clone c) {
-        SimPostgres source = w.node(c.source()).pg;
-        if (!source.running() || !w.net.pgLink(id, c.source())) {
-            w.trace(id, "clone failed: source " + c.source() + " unreachable; the old data directory is kept");
+    private void clone(MemberId sourceId, long generation) {
+        SimPostgres source = w.node(sourceId).pg;
+        if (!source.running() || !w.net.pgLink(id, sourceId)) {
+            w.trace(id, "clone failed: source " + sourceId + " unreachable; the old data directory is kept");
             return;
         }
         if (pg.wal != null && !pg.wal.isAncestorOf(source.wal)) {
@@ -477,7 +432,7 @@ final class SimNode {
         pg.diverged = false;
         pg.rewindFailed = false;
         pg.pristine = false;
-        pg.rebuiltForGeneration = c.generation();
+        pg.rebuiltForGeneration = generation;
         pg.lastRunningMode = SimPostgres.Mode.STANDBY;
     }
 
