@@ -53,7 +53,8 @@ final class ReplicaRules {
     }
 
     /**
-     * A replica whose data cannot follow {@code upstream} as it is: none at all (clone), postgres running
+     * A replica whose data cannot follow {@code upstream} as it is: none at all, or a bootstrap database that
+     * never served (clone), postgres running
      * as a primary that the state does not name (its WAL may hold writes nobody else has: rewind), or a
      * history the upstream does not share (rewind, and re-clone if rewind failed).
      */
@@ -63,6 +64,12 @@ final class ReplicaRules {
         if (!pg.hasData()) {
             return Optional.of(Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, st.generation()),
                     Reason.of(ReasonCode.CLONING, "from " + s.cloneSource())));
+        }
+        if (pg.pristine() && pg.state() == PgState.STOPPED) {
+            // A database from a bootstrap that another member won: it never served, so nothing in it can be lost.
+            return Optional.of(Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, st.generation()),
+                    Reason.of(ReasonCode.CLONING, "from " + s.cloneSource() + ", replacing a bootstrap database that "
+                            + "never served")));
         }
         if (pg.state() == PgState.PRIMARY || pg.diverged()) {
             String why = pg.state() == PgState.PRIMARY ? "postgres runs as a primary but " + st.primary() + " is"

@@ -103,12 +103,7 @@ final class Situation {
      * primary, so a dead or broken sync never leaves them without WAL.
      */
     MemberId replicaUpstream() {
-        MemberId sync = state.sync();
-        if (sync != null && !sync.equals(self) && live(sync)
-                && pgOf(sync).filter(pg -> pg.state() == PgState.STANDBY).isPresent()) {
-            return sync;
-        }
-        return state.primary();
+        return self.equals(state.sync()) ? state.primary() : Topology.cascadeSource(state, in.sessions());
     }
 
     /** A clone copies from a healthy replica when there is one, so the primary is spared the load. */

@@ -30,17 +30,23 @@ public record PgBinaries(Path dir, int majorVersion) {
         return discover(System.getenv(), Path.of("/usr/lib/postgresql"));
     }
 
+    /** The server programs in {@code dir}, named by the operator as {@code label}; no search elsewhere. */
+    public static PgBinaries in(Path dir, String label) throws IOException {
+        List<String> tried = new ArrayList<>();
+        Optional<PgBinaries> found = check(dir, tried, label);
+        if (found.isPresent()) {
+            return found.get();
+        }
+        throw new IOException(label + " does not hold PostgreSQL " + MINIMUM_MAJOR + "+ server programs ("
+                + tried.get(tried.size() - 1) + "); point it at the directory with postgres, initdb, pg_basebackup, "
+                + "pg_rewind, pg_controldata and pg_waldump");
+    }
+
     static PgBinaries discover(Map<String, String> env, Path debianRoot) throws IOException {
         List<String> tried = new ArrayList<>();
         String pgBin = env.get("PG_BIN");
         if (pgBin != null && !pgBin.isBlank()) {
-            Optional<PgBinaries> found = check(Path.of(pgBin), tried, "PG_BIN=" + pgBin);
-            if (found.isPresent()) {
-                return found.get();
-            }
-            throw new IOException("PG_BIN=" + pgBin + " does not hold PostgreSQL " + MINIMUM_MAJOR + "+ server programs ("
-                    + tried.get(tried.size() - 1) + "); point it at the directory with postgres, initdb, pg_basebackup, "
-                    + "pg_rewind, pg_controldata and pg_waldump");
+            return in(Path.of(pgBin), "PG_BIN=" + pgBin);
         }
         Optional<Path> fromPgConfig = pgConfigBindir(env.getOrDefault("PATH", ""));
         if (fromPgConfig.isPresent()) {

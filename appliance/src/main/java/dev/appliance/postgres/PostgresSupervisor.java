@@ -68,6 +68,7 @@ public final class PostgresSupervisor implements AutoCloseable {
     private WalPosition cleanShutdownAt;
     private WalTools.ControlData stoppedAt;
     private volatile boolean diverged;
+    private volatile long receivedTimeline;
     private PgStateFile state;
     private final Object observeLock = new Object();
     private Connection observer;
@@ -99,6 +100,11 @@ public final class PostgresSupervisor implements AutoCloseable {
         own(layout.pgDir());
         own(layout.socketDir());
         own(layout.passfile());
+    }
+
+    /** The data directory is a standby's (it starts in recovery): a clone, a rewound node, or a standby that stopped. */
+    public boolean hasStandbyData() {
+        return Files.exists(layout.standbySignal());
     }
 
     public boolean hasData() {
@@ -465,7 +471,8 @@ public final class PostgresSupervisor implements AutoCloseable {
                     + "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END, "
                     + "pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, "
                     + "(SELECT status FROM pg_stat_wal_receiver), (SELECT received_tli FROM pg_stat_wal_receiver), "
-                    + "CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint()) "
+                    + "CASE WHEN pg_is_in_recovery() THEN GREATEST((SELECT timeline_id FROM pg_control_checkpoint()), "
+                    + "(SELECT min_recovery_end_timeline FROM pg_control_recovery())) "
                     + "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END, "
                     + "(SELECT sender_host FROM pg_stat_wal_receiver), (SELECT sender_port FROM pg_stat_wal_receiver)")) {
                 rs.next();
@@ -474,7 +481,12 @@ public final class PostgresSupervisor implements AutoCloseable {
                     WalPosition receive = lsn(rs.getString(3));
                     WalPosition replay = lsn(rs.getString(4));
                     WalPosition flush = WalPosition.max(receive, replay);
-                    long tli = rs.getObject(6) != null ? rs.getLong(6) : rs.getLong(7);
+                    // The receiver names the timeline it streams; once it stopped, the last one it streamed still
+                    // holds (the control file's timeline lags until the next restartpoint).
+                    if (rs.getObject(6) != null) {
+                        receivedTimeline = Math.max(receivedTimeline, rs.getLong(6));
+                    }
+                    long tli = Math.max(receivedTimeline, rs.getLong(7));
                     Upstream actual = receivingFrom(rs.getString(5), rs.getString(8), rs.getInt(9), configured, previous);
                     b.state(PgState.STANDBY).upstream(actual == null ? null : actual.id())
                             .streaming("streaming".equals(rs.getString(5)) && actual != null && actual.equals(configured)
@@ -552,6 +564,7 @@ public final class PostgresSupervisor implements AutoCloseable {
     private void startProcess(PgConfigFiles.RoleSettings startRole) throws IOException {
         writeConfig(startRole, PgConfigFiles.ClientAccess.CLOSED);
         diverged = false;
+        receivedTimeline = 0;
         stoppedAt = null;
         cleanShutdownAt = null;
         process = PostgresProcess.start(osUser, List.of(bin.tool("postgres").toString(), "-D", layout.pgdata().toString(),

@@ -23,13 +23,15 @@ public final class NodeProcess implements AutoCloseable {
     private final AtomicReference<String> lastStatus = new AtomicReference<>("");
     private final List<String> fatal = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private NodeProcess(String name, Process process, Path log) {
+    private NodeProcess(String name, Process process, Path log, boolean outputInFile) {
         this.name = name;
         this.process = process;
         this.log = log;
-        Thread reader = new Thread(this::readOutput, "output-" + name);
-        reader.setDaemon(true);
-        reader.start();
+        if (!outputInFile) {
+            Thread reader = new Thread(this::readOutput, "output-" + name);
+            reader.setDaemon(true);
+            reader.start();
+        }
     }
 
     /** Starts {@code mainClass} with {@code args} in a new JVM with this JVM's class path. */
@@ -44,9 +46,30 @@ public final class NodeProcess implements AutoCloseable {
                 "-Dorg.slf4j.simpleLogger.log.dev.appliance=" + System.getProperty("harness.applianceLog", "info"),
                 "-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(args);
+        return launch(name, log, command, false);
+    }
+
+    /**
+     * Starts a node daemon ({@code dev.appliance.node.Daemon}) with this JVM's class path. It gets SIGTERM when
+     * this JVM ends (a parent-death signal), and its output is appended to {@code log} directly.
+     */
+    public static NodeProcess startDaemon(String name, Path log, Path config) throws IOException {
+        List<String> command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "TERM", "--"));
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of("-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
+                "-Dorg.slf4j.simpleLogger.log.org.apache.ratis=" + System.getProperty("harness.ratisLog", "error"),
+                "-cp", System.getProperty("java.class.path"), "dev.appliance.node.Daemon", "--config", config.toString()));
+        return launch(name, log, command, true);
+    }
+
+    private static NodeProcess launch(String name, Path log, List<String> command, boolean toFile) throws IOException {
         Files.createDirectories(log.getParent());
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        return new NodeProcess(name, p, log);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        if (toFile) {
+            // Straight to the file: the daemon's last lines are kept even when this JVM exits first.
+            pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        }
+        return new NodeProcess(name, pb.start(), log, toFile);
     }
 
     private void readOutput() {
@@ -89,6 +112,12 @@ public final class NodeProcess implements AutoCloseable {
 
     public List<String> fatalLines() {
         return List.copyOf(fatal);
+    }
+
+    /** SIGTERM: a daemon leaves cleanly. Returns the exit code, or -1 if it still runs after {@code timeout}. */
+    public int terminate(Duration timeout) throws InterruptedException {
+        process.destroy();
+        return awaitExit(timeout);
     }
 
     /** SIGKILL, and wait until the process is gone. */

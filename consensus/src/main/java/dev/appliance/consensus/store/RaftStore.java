@@ -104,8 +104,13 @@ public final class RaftStore implements AutoCloseable, Documents {
             this.listener = listener;
         }
 
+        /** Never throws: a watcher that cannot take events (its executor shut down) must not stop the store. */
         private void deliver(List<StoreEvent> events) {
-            executor.execute(() -> events.forEach(listener));
+            try {
+                executor.execute(() -> events.forEach(listener));
+            } catch (RuntimeException e) {
+                LOG.debug("a watcher did not take {} events: {}", events.size(), e.toString());
+            }
         }
 
         @Override

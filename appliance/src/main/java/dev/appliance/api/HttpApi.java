@@ -1,0 +1,333 @@
+package dev.appliance.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.appliance.config.Values;
+import dev.appliance.consensus.state.ClusterState;
+import dev.appliance.consensus.state.InvalidDocumentException;
+import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.Role;
+import dev.appliance.consensus.state.WalPosition;
+import dev.appliance.consensus.store.WriteResult;
+import dev.appliance.node.Node;
+import dev.appliance.node.NodeView;
+import dev.appliance.peer.MemberStatus;
+import dev.appliance.peer.PgObservation;
+import dev.appliance.peer.PgState;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's HTTP API (JSON). Health probes use Patroni's paths and status codes (200 / 503), so existing
+ * HAProxy and Kubernetes checks work unchanged; they and {@code /metrics} are open, everything else needs
+ * the cluster's bearer token.
+ */
+public final class HttpApi implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+    private static final int MAX_BODY = 64 * 1024;
+
+    private final Node node;
+    private final Metrics metrics;
+    private final Runnable stopRequested;
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "http-api");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** A request the API refuses, with its status and the field at fault (if one is). */
+    private static final class Refusal extends Exception {
+        final int status;
+        final String field;
+
+        Refusal(int status, String message, String field) {
+            super(message);
+            this.status = status;
+            this.field = field;
+        }
+    }
+
+    public HttpApi(Node node, Metrics metrics, Runnable stopRequested) throws IOException {
+        this.node = node;
+        this.metrics = metrics;
+        this.stopRequested = stopRequested;
+        this.server = HttpServer.create(new InetSocketAddress(node.config().host(), node.config().apiPort()), 64);
+        server.createContext("/", this::handle);
+        server.setExecutor(executor);
+    }
+
+    public void start() {
+        server.start();
+        LOG.info("{}: HTTP API on http://{}:{}", node.config().id(), node.config().host(), node.config().apiPort());
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            String method = ex.getRequestMethod();
+            try {
+                NodeView view = node.view();
+                if (view == null) {
+                    throw new Refusal(503, "the node is starting", null);
+                }
+                switch (path) {
+                    case "/health", "/liveness", "/readiness", "/primary", "/leader", "/master", "/replica", "/sync",
+                            "/synchronous", "/async", "/read-only" -> probe(ex, path, view);
+                    case "/metrics" -> {
+                        requireMethod(method, "GET");
+                        send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+                    }
+                    case "/status" -> {
+                        authorize(ex);
+                        requireMethod(method, "GET");
+                        sendJson(ex, 200, ClusterJson.status(view, ProcessHandle.current().pid(),
+                                node.postgresPid().pid().orElse(0), Duration.between(node.startedAt(), Instant.now())));
+                    }
+                    case "/cluster" -> {
+                        authorize(ex);
+                        requireMethod(method, "GET");
+                        sendJson(ex, 200, ClusterJson.cluster(view, node.store()));
+                    }
+                    case "/history" -> {
+                        authorize(ex);
+                        requireMethod(method, "GET");
+                        int limit = queryParam(ex.getRequestURI(), "limit").map(v -> {
+                            try {
+                                return Values.integer(v);
+                            } catch (IllegalArgumentException e) {
+                                return -1;
+                            }
+                        }).orElse(100);
+                        if (limit < 1) {
+                            throw new Refusal(400, "limit must be a positive whole number", "limit");
+                        }
+                        sendJson(ex, 200, ClusterJson.history(node.store().audit(), limit));
+                    }
+                    case "/switchover" -> {
+                        authorize(ex);
+                        requireMethod(method, "POST");
+                        JsonNode body = body(ex);
+                        MemberId to = optionalMember(body, "to");
+                        written(ex, node.requestSwitchover(to, who(ex)), 202,
+                                "switchover requested" + (to == null ? " to the sync" : " to " + to));
+                    }
+                    case "/freeze" -> {
+                        authorize(ex);
+                        requireMethod(method, "POST");
+                        JsonNode body = body(ex);
+                        String reason = body.path("reason").asText("").strip();
+                        if (reason.isEmpty()) {
+                            throw new Refusal(400, "a freeze needs a reason, e.g. {\"reason\": \"maintenance\"}", "reason");
+                        }
+                        written(ex, node.freeze(reason, who(ex)), 200, "frozen: " + reason);
+                    }
+                    case "/unfreeze" -> {
+                        authorize(ex);
+                        requireMethod(method, "POST");
+                        written(ex, node.unfreeze(who(ex)), 200, "unfrozen");
+                    }
+                    case "/stop" -> {
+                        authorize(ex);
+                        requireMethod(method, "POST");
+                        sendJson(ex, 202, ClusterJson.JSON.createObjectNode().put("result",
+                                "stopping; a primary hands over to its sync first"));
+                        CompletableFuture.runAsync(stopRequested);
+                    }
+                    default -> throw new Refusal(404, "no such endpoint: " + path, null);
+                }
+            } catch (Refusal r) {
+                ObjectNode err = ClusterJson.JSON.createObjectNode().put("error", r.getMessage());
+                if (r.field != null) {
+                    err.put("field", r.field);
+                }
+                sendJson(ex, r.status, err);
+            } catch (InvalidDocumentException | RuntimeException e) {
+                LOG.warn("{} {} failed: {}", method, path, e.toString());
+                sendJson(ex, 500, ClusterJson.JSON.createObjectNode().put("error", String.valueOf(e.getMessage())));
+            }
+        }
+    }
+
+    /**
+     * Patroni's probes. {@code /health}: postgres runs. {@code /primary}: this node is the primary clients
+     * should write to. {@code /replica[?lag=16MB]}: a streaming replica, within the lag. {@code /sync},
+     * {@code /async}: a streaming replica in that role. {@code /read-only}: a primary or a replica.
+     */
+    private void probe(HttpExchange ex, String path, NodeView view) throws IOException, Refusal {
+        requireMethod(ex.getRequestMethod(), "GET", "HEAD", "OPTIONS");
+        ClusterState st = view.state() == null ? null : view.state().value();
+        Role role = st == null ? Role.UNASSIGNED : st.roleOf(view.self());
+        PgObservation pg = view.postgres().observation();
+        boolean fenced = view.decision().fenced();
+        boolean primary = role == Role.PRIMARY && pg.state() == PgState.PRIMARY && pg.writable() && view.decision().routable()
+                && !fenced;
+        boolean replica = pg.state() == PgState.STANDBY && pg.streaming() && !fenced
+                && (role == Role.SYNC || role == Role.ASYNC);
+        boolean ok = switch (path) {
+            case "/health", "/liveness", "/readiness" -> pg.isRunning();
+            case "/primary", "/leader", "/master" -> primary;
+            case "/sync", "/synchronous" -> replica && role == Role.SYNC;
+            case "/async" -> replica && role == Role.ASYNC;
+            case "/read-only" -> primary || replica;
+            default -> replica && withinLag(ex, view, st);
+        };
+        Map<String, Object> body = ClusterJson.probe(view);
+        sendJson(ex, ok ? 200 : 503, ClusterJson.JSON.valueToTree(body));
+    }
+
+    private static boolean withinLag(HttpExchange ex, NodeView view, ClusterState st) throws Refusal {
+        Optional<String> lag = queryParam(ex.getRequestURI(), "lag");
+        if (lag.isEmpty()) {
+            return true;
+        }
+        long max;
+        try {
+            max = lag.get().matches("\\d+") ? Long.parseLong(lag.get()) : Values.bytes(lag.get());
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(400, "lag: " + e.getMessage(), "lag");
+        }
+        MemberStatus primary = st == null ? null : view.sessions().get(st.primary());
+        if (primary == null) {
+            return false;
+        }
+        WalPosition at = primary.pg().position();
+        return at.bytesAfter(view.postgres().observation().position()) <= max;
+    }
+
+    private void written(HttpExchange ex, CompletableFuture<WriteResult> write, int okStatus, String what)
+            throws IOException, Refusal {
+        WriteResult r;
+        try {
+            r = write.get(15, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IllegalStateException) {
+                throw new Refusal(409, cause.getMessage(), null);
+            }
+            throw new Refusal(503, "the consensus store did not take the change: " + cause.getMessage(), null);
+        } catch (TimeoutException e) {
+            throw new Refusal(503, "the consensus store did not answer within 15 s", null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Refusal(503, "interrupted", null);
+        }
+        if (!r.ok()) {
+            throw new Refusal(409, "not applied: " + r.status() + (r.detail().isEmpty() ? "" : " (" + r.detail() + ")"), null);
+        }
+        sendJson(ex, okStatus, ClusterJson.JSON.createObjectNode().put("result", what).put("version", r.version()));
+    }
+
+    private void authorize(HttpExchange ex) throws Refusal {
+        String header = ex.getRequestHeaders().getFirst("Authorization");
+        String expected = "Bearer " + node.secrets().apiToken();
+        if (header == null || !MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
+                expected.getBytes(StandardCharsets.UTF_8))) {
+            throw new Refusal(401, "a bearer token is required (Authorization: Bearer <token>; the token is "
+                    + "APPLIANCE_TOKEN in the cluster's appliance.env, or secrets/api-token on any node)", null);
+        }
+    }
+
+    private static void requireMethod(String method, String... allowed) throws Refusal {
+        for (String a : allowed) {
+            if (a.equals(method)) {
+                return;
+            }
+        }
+        throw new Refusal(405, "use " + String.join(" or ", allowed), null);
+    }
+
+    private static JsonNode body(HttpExchange ex) throws IOException, Refusal {
+        byte[] bytes;
+        try (InputStream in = ex.getRequestBody()) {
+            bytes = in.readNBytes(MAX_BODY + 1);
+        }
+        if (bytes.length > MAX_BODY) {
+            throw new Refusal(413, "the body exceeds " + MAX_BODY + " bytes", null);
+        }
+        if (bytes.length == 0) {
+            return ClusterJson.JSON.createObjectNode();
+        }
+        JsonNode n;
+        try {
+            n = ClusterJson.JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new Refusal(400, "the body is not JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), null);
+        }
+        if (n == null || !n.isObject()) {
+            throw new Refusal(400, "the body must be a JSON object", null);
+        }
+        return n;
+    }
+
+    private static MemberId optionalMember(JsonNode body, String field) throws Refusal {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual() || !MemberId.isValid(v.asText())) {
+            throw new Refusal(400, field + ": '" + v + "' is not a member id", field);
+        }
+        return MemberId.of(v.asText());
+    }
+
+    private static String who(HttpExchange ex) {
+        return "api from " + ex.getRemoteAddress().getAddress().getHostAddress();
+    }
+
+    private static Optional<String> queryParam(URI uri, String name) {
+        String q = uri.getRawQuery();
+        if (q == null) {
+            return Optional.empty();
+        }
+        for (String part : q.split("&")) {
+            int eq = part.indexOf('=');
+            String k = eq < 0 ? part : part.substring(0, eq);
+            if (k.equals(name)) {
+                return Optional.of(java.net.URLDecoder.decode(eq < 0 ? "" : part.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static void sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
+        send(ex, status, "application/json", ClusterJson.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body) + "\n");
+    }
+
+    private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        boolean head = "HEAD".equals(ex.getRequestMethod());
+        ex.sendResponseHeaders(status, head ? -1 : bytes.length);
+        if (!head) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

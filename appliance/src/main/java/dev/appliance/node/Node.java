@@ -1,0 +1,699 @@
+package dev.appliance.node;
+
+import dev.appliance.config.NodeConfig;
+import dev.appliance.consensus.state.ClusterState;
+import dev.appliance.consensus.state.Freeze;
+import dev.appliance.consensus.state.InvalidDocumentException;
+import dev.appliance.consensus.state.Member;
+import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.Role;
+import dev.appliance.consensus.state.SwitchoverRequest;
+import dev.appliance.consensus.state.Versioned;
+import dev.appliance.consensus.store.ClusterDocuments;
+import dev.appliance.consensus.store.RaftStore;
+import dev.appliance.consensus.store.Session;
+import dev.appliance.consensus.store.WriteResult;
+import dev.appliance.peer.Decision;
+import dev.appliance.peer.DecisionFunction;
+import dev.appliance.peer.Engine;
+import dev.appliance.peer.EngineInput;
+import dev.appliance.peer.EngineMemory;
+import dev.appliance.peer.MemberStatus;
+import dev.appliance.peer.PgObservation;
+import dev.appliance.peer.PgState;
+import dev.appliance.peer.PostgresPlan;
+import dev.appliance.peer.PostgresStep;
+import dev.appliance.peer.PostgresTarget;
+import dev.appliance.peer.Proposal;
+import dev.appliance.peer.Topology;
+import dev.appliance.peer.ViewHealth;
+import dev.appliance.postgres.PgBinaries;
+import dev.appliance.postgres.PgLayout;
+import dev.appliance.postgres.PgStatus;
+import dev.appliance.postgres.PostgresSupervisor;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node daemon: one thread (the loop) takes session renewals, store changes and postgres observations,
+ * runs the decision engine, and carries out what it decides. It sends at most one compare-and-set at a time,
+ * drives postgres one step at a time (on {@link PostgresActions}' thread), opens postgres to clients only
+ * while the decision says so, and logs one line whenever its role, generation or reason changes.
+ */
+public final class Node implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final NodeConfig config;
+    private final MemberId self;
+    private final Clock clock = new MonotonicClock();
+    private final FileLock lock;
+    private final RaftStore store;
+    private final ClusterSecrets secrets;
+    private final PostgresSupervisor pg;
+    private final PostgresActions actions;
+    private final DecisionFunction engine = new Engine();
+    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "node-loop"));
+    private final ScheduledExecutorService observer = Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "postgres-observer"));
+    private final RaftStore.Subscription watch;
+    private final Instant startedAt;
+
+    private volatile PgStatus status;
+    private volatile NodeView view;
+    private final java.util.concurrent.atomic.AtomicLong decisions = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong primaryChanges = new java.util.concurrent.atomic.AtomicLong();
+    private MemberId primarySeen;
+
+    // Confined to the loop thread.
+    private EngineMemory memory = EngineMemory.EMPTY;
+    private Instant confirmedAt;
+    private boolean renewInFlight;
+    private boolean proposalInFlight;
+    private boolean registerInFlight;
+    private boolean resigned;
+    private boolean cyclePending;
+    private Decision last;
+    private String lastLogged = "";
+    private Set<MemberId> slotsEnsured;
+    private long slotsForPid = -1;
+    private PostgresActions.Work failedWork;
+    private Instant retryAfter = Instant.MIN;
+    private int failures;
+    private ScheduledFuture<?> recheck;
+    private Instant recheckAt = Instant.MAX;
+    private volatile boolean closing;
+
+    private Node(NodeConfig config, FileLock lock, RaftStore store, ClusterSecrets secrets, PostgresSupervisor pg) {
+        this.config = config;
+        this.self = config.id();
+        this.lock = lock;
+        this.store = store;
+        this.secrets = secrets;
+        this.pg = pg;
+        this.actions = new PostgresActions(pg, config.cloneMaxRateBytes());
+        this.startedAt = Instant.now();
+        this.status = pg.status();
+        this.watch = store.watch(loop, event -> requestCycle());
+    }
+
+    /**
+     * Starts the daemon: takes the data directory's lock, starts the consensus store, settles the cluster's
+     * secrets (this needs a majority of the members), and begins the loop.
+     */
+    public static Node start(NodeConfig config) throws IOException {
+        Files.createDirectories(config.dataDir());
+        FileLock lock = lockDataDir(config.dataDir());
+        RaftStore store = null;
+        try {
+            PgBinaries bin = config.postgresBin() == null ? PgBinaries.discover()
+                    : PgBinaries.in(config.postgresBin(), "postgres.bin = " + config.postgresBin());
+            store = RaftStore.start(config.storeConfig());
+            LOG.info("{}: consensus store started at {}; waiting for a majority of {}", config.id(),
+                    config.storeConfig().address(), config.peers().keySet());
+            ClusterSecrets secrets = ClusterSecrets.settle(store, config.dataDir().resolve("secrets"), 600_000);
+            PostgresSupervisor pg = new PostgresSupervisor(bin, new PgLayout(config.dataDir()), config.pgSettings(List.of()),
+                    secrets.postgres(), config.postgresStartTimeout());
+            Node node = new Node(config, lock, store, secrets, pg);
+            store.onFatal(reason -> {
+                if (node.closing) {
+                    return;
+                }
+                LOG.error("{}: the consensus store stopped: {}; the daemon exits so that it is restarted", config.id(),
+                        reason);
+                Runtime.getRuntime().halt(70);
+            });
+            node.begin();
+            return node;
+        } catch (IOException | RuntimeException e) {
+            if (store != null) {
+                store.close();
+            }
+            lock.release();
+            lock.channel().close();
+            throw e;
+        }
+    }
+
+    private static FileLock lockDataDir(Path dataDir) throws IOException {
+        Path file = dataDir.resolve("daemon.lock");
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.READ);
+        FileLock lock = channel.tryLock();
+        if (lock == null) {
+            String holder = Files.readString(file).trim();
+            channel.close();
+            throw new IOException("another daemon runs on " + dataDir + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+                    + "; stop it first");
+        }
+        channel.truncate(0);
+        channel.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes()));
+        return lock;
+    }
+
+    private void begin() {
+        long hb = config.engine().heartbeat().toMillis();
+        observer.scheduleWithFixedDelay(this::observe, hb, hb, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(this::heartbeat, 0, hb, TimeUnit.MILLISECONDS);
+    }
+
+    // ---- inputs ----
+
+    private void observe() {
+        PgStatus before = status;
+        PgStatus now = pg.status();
+        status = now;
+        if (materiallyDifferent(before.observation(), now.observation())) {
+            requestCycle();
+        }
+    }
+
+    private static boolean materiallyDifferent(PgObservation a, PgObservation b) {
+        return a.state() != b.state() || a.writable() != b.writable() || !Objects.equals(a.upstream(), b.upstream())
+                || a.streaming() != b.streaming() || a.timeline() != b.timeline() || !a.syncRequired().equals(b.syncRequired())
+                || !a.replicas().keySet().equals(b.replicas().keySet()) || a.diverged() != b.diverged()
+                || a.rebuiltForGeneration() != b.rebuiltForGeneration() || a.rewindFailed() != b.rewindFailed();
+    }
+
+    private void heartbeat() {
+        try {
+            if (!resigned && !renewInFlight && !closing) {
+                renewInFlight = true;
+                Instant sentAt = clock.instant();
+                store.renew(StatusCodec.encode(publishedStatus(), new StatusCodec.NodeFacts(ProcessHandle.current().pid(),
+                        pg.pid().orElse(0), config.source() == null ? "" : config.source().toString()))).whenComplete((r, e) -> onLoop(() -> {
+                    renewInFlight = false;
+                    if (e == null && r.ok() && (confirmedAt == null || sentAt.isAfter(confirmedAt))) {
+                        confirmedAt = sentAt;
+                    }
+                }));
+            }
+            cycle();
+        } catch (RuntimeException e) {
+            LOG.error("{}: the node loop failed and carries on: {}", self, e.toString(), e);
+        }
+    }
+
+    private MemberStatus publishedStatus() {
+        long applied = view == null || view.state() == null ? 0 : view.state().value().generation();
+        return new MemberStatus(status.observation(), applied, last != null && last.routable(),
+                last != null && last.fenced());
+    }
+
+    private void requestCycle() {
+        if (!cyclePending) {
+            cyclePending = true;
+            onLoop(() -> {
+                cyclePending = false;
+                try {
+                    cycle();
+                } catch (RuntimeException e) {
+                    LOG.error("{}: the node loop failed and carries on: {}", self, e.toString(), e);
+                }
+            });
+        }
+    }
+
+    // ---- the cycle ----
+
+    private void cycle() {
+        if (closing) {
+            return;
+        }
+        Versioned<ClusterState> state;
+        try {
+            state = ClusterDocuments.clusterState(store).orElse(null);
+        } catch (InvalidDocumentException e) {
+            logOnce("the agreed cluster state cannot be read (" + e.getMessage() + "); this node does nothing until "
+                    + "it can");
+            return;
+        }
+        Map<MemberId, MemberStatus> sessions = sessions();
+        PgStatus pgStatus = status;
+        ViewHealth health = new ViewHealth(confirmedAt, store.view().majorityReachable());
+        Decision d = engine.decide(new EngineInput(self, config.engine(), state, sessions, pgStatus.observation(), health,
+                memory, clock.instant()));
+        memory = d.memory();
+        last = d;
+        decisions.incrementAndGet();
+        if (state != null && !state.value().primary().equals(primarySeen)) {
+            if (primarySeen != null) {
+                primaryChanges.incrementAndGet();
+            }
+            primarySeen = state.value().primary();
+        }
+        log(d, state);
+        register();
+        propose(d);
+        if (d.resign() && !resigned) {
+            resigned = true;
+            LOG.warn("{}: giving up this node's session: {}", self, d.reason().summary());
+            store.resign();
+        } else if (!d.resign()) {
+            resigned = false;
+        }
+        drive(d, state, sessions, pgStatus.observation());
+        view = new NodeView(self, state, sessions, pgStatus, d, clock.instant(), confirmedAt, store.view());
+        scheduleRecheck(d.recheckIn());
+    }
+
+    private Map<MemberId, MemberStatus> sessions() {
+        Map<MemberId, MemberStatus> out = new TreeMap<>();
+        for (Map.Entry<MemberId, Session> e : store.sessions().entrySet()) {
+            try {
+                out.put(e.getKey(), StatusCodec.decode(e.getValue().payload()));
+            } catch (IOException ex) {
+                // Conservative: a member whose status cannot be read counts as live, holding data, not running.
+                logOnce(e.getKey() + " publishes a status this daemon cannot read (" + ex.getMessage() + ")");
+                out.put(e.getKey(), MemberStatus.of(PgObservation.stopped(dev.appliance.consensus.state.WalPosition.ZERO)));
+            }
+        }
+        return out;
+    }
+
+    private void log(Decision d, Versioned<ClusterState> state) {
+        String role = state == null ? "no cluster yet" : state.value().roleOf(self).label() + ", generation "
+                + state.value().generation();
+        String line = self + " [" + role + (d.fenced() ? ", fenced" : "") + "] " + d.reason().summary() + " -> "
+                + d.postgres();
+        String key = role + "|" + d.fenced() + "|" + d.reason().code() + "|" + d.postgres();
+        if (!key.equals(lastLogged)) {
+            lastLogged = key;
+            LOG.info("{}", line);
+        }
+    }
+
+    private final Map<String, Instant> logged = new TreeMap<>();
+
+    /** Logs a persistent problem once a minute, not every cycle. */
+    private void logOnce(String problem) {
+        Instant now = clock.instant();
+        Instant at = logged.get(problem);
+        if (at == null || Duration.between(at, now).toSeconds() >= 60) {
+            logged.put(problem, now);
+            LOG.error("{}: {}", self, problem);
+        }
+    }
+
+    private void register() {
+        if (registerInFlight) {
+            return;
+        }
+        Member me = config.member();
+        Optional<Member> registered;
+        try {
+            registered = Optional.ofNullable(ClusterDocuments.members(store).get(self)).map(Versioned::value);
+        } catch (InvalidDocumentException e) {
+            logOnce("the member registry cannot be read: " + e.getMessage());
+            return;
+        }
+        if (registered.equals(Optional.of(me))) {
+            return;
+        }
+        registerInFlight = true;
+        store.put(ClusterDocuments.writeMember(me, self.value(), "registered at " + me.host()))
+                .whenComplete((r, e) -> onLoop(() -> registerInFlight = false));
+    }
+
+    private void propose(Decision d) {
+        if (d.proposal().isEmpty() || proposalInFlight) {
+            return;
+        }
+        Proposal p = d.proposal().get();
+        proposalInFlight = true;
+        store.put(ClusterDocuments.writeClusterState(p.expectedVersion(), p.next(), List.copyOf(p.requireExpired()),
+                self.value(), p.reason().summary())).whenComplete((r, e) -> onLoop(() -> {
+                    proposalInFlight = false;
+                    if (e != null) {
+                        LOG.warn("{}: writing generation {} failed: {}", self, p.next().generation(), e.getMessage());
+                    } else if (r.ok()) {
+                        LOG.info("{}: wrote generation {}: {}", self, p.next().generation(), p.reason().summary());
+                    } else {
+                        LOG.info("{}: generation {} not written ({}: {})", self, p.next().generation(), r.status(),
+                                r.detail());
+                    }
+                    requestCycle();
+                }));
+    }
+
+    // ---- postgres ----
+
+    private void drive(Decision d, Versioned<ClusterState> state, Map<MemberId, MemberStatus> sessions, PgObservation local) {
+        if (actions.busy()) {
+            return;
+        }
+        if (local.state() == PgState.STOPPED && pg.running()) {
+            // The process runs but takes no connections (it hangs, or is stopping): stop it if it should be
+            // stopped, else let the next observation tell; whether to give up on it is the engine's call.
+            PostgresTarget t = d.postgres();
+            if (t instanceof PostgresTarget.Stopped || t instanceof PostgresTarget.Rewind || t instanceof PostgresTarget.Clone) {
+                submit(new PostgresActions.Work.Step(new PostgresStep.Stop(false)));
+            }
+            return;
+        }
+        boolean open = wantsClients(d, local);
+        if (!open && pg.clientsAllowed()) {
+            submit(new PostgresActions.Work.Access(false));
+            return;
+        }
+        Optional<PostgresStep> step = PostgresPlan.next(d.postgres(), local, d.fenced());
+        if (step.isPresent()) {
+            submit(new PostgresActions.Work.Step(step.get()));
+            return;
+        }
+        if (state != null && local.isRunning()) {
+            Set<MemberId> downstreams = Topology.downstreamsOf(self, state.value(), sessions);
+            long pid = pg.pid().orElse(-1);
+            if (!downstreams.equals(slotsEnsured) || pid != slotsForPid) {
+                submit(new PostgresActions.Work.Slots(downstreams));
+                return;
+            }
+        }
+        if (open && !pg.clientsAllowed()) {
+            submit(new PostgresActions.Work.Access(true));
+        }
+    }
+
+    /**
+     * Clients may connect to a primary once the decision routes to it (its write gate is open), and to a
+     * standby that follows the upstream the decision names. Never to a fenced node.
+     */
+    private static boolean wantsClients(Decision d, PgObservation local) {
+        if (d.fenced()) {
+            return false;
+        }
+        if (d.postgres() instanceof PostgresTarget.Primary) {
+            return d.routable() && local.state() == PgState.PRIMARY;
+        }
+        return d.postgres() instanceof PostgresTarget.Standby s && local.state() == PgState.STANDBY
+                && s.upstream().equals(local.upstream());
+    }
+
+    private void submit(PostgresActions.Work work) {
+        Instant now = clock.instant();
+        if (work.equals(failedWork) && now.isBefore(retryAfter)) {
+            scheduleRecheck(Duration.between(now, retryAfter));
+            return;
+        }
+        actions.submit(work, this::address, (done, failure) -> {
+            PgStatus after = pg.status();
+            onLoop(() -> {
+                status = after;
+                completed(done, failure);
+                requestCycle();
+            });
+        });
+    }
+
+    private void completed(PostgresActions.Work work, Exception failure) {
+        if (failure == null) {
+            if (work instanceof PostgresActions.Work.Slots s) {
+                slotsEnsured = s.downstreams();
+                slotsForPid = pg.pid().orElse(-1);
+            }
+            if (work.equals(failedWork)) {
+                failedWork = null;
+                failures = 0;
+            }
+            return;
+        }
+        failures = work.equals(failedWork) ? failures + 1 : 1;
+        failedWork = work;
+        Duration backoff = Duration.ofSeconds(1L << Math.min(5, failures - 1));
+        backoff = backoff.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff;
+        retryAfter = clock.instant().plus(backoff);
+        String what = work instanceof PostgresActions.Work.Step s ? PostgresActions.describe(s.step()) : work.toString();
+        LOG.error("{}: postgres: {} failed (attempt {}, next try in {} s): {}", self, what, failures, backoff.toSeconds(),
+                failure.getMessage());
+    }
+
+    private Optional<PostgresSupervisor.Upstream> address(MemberId member) {
+        try {
+            Versioned<Member> m = ClusterDocuments.members(store).get(member);
+            return m == null ? Optional.empty()
+                    : Optional.of(new PostgresSupervisor.Upstream(member, m.value().host(), m.value().pgPort()));
+        } catch (InvalidDocumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void scheduleRecheck(Duration in) {
+        Instant at = clock.instant().plus(in);
+        if (recheck != null && !recheck.isDone() && !at.isBefore(recheckAt)) {
+            return;
+        }
+        if (recheck != null) {
+            recheck.cancel(false);
+        }
+        recheckAt = at;
+        recheck = loop.schedule(this::requestCycle, Math.max(1, in.toMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    // ---- operator writes ----
+
+    /** Asks for a planned switchover (to {@code to}, or to the sync when null). */
+    public CompletableFuture<WriteResult> requestSwitchover(MemberId to, String by) {
+        return amend(s -> {
+            if (s.switchover() != null) {
+                throw new IllegalStateException("a switchover to " + (s.switchover().to() == null ? "the sync"
+                        : s.switchover().to()) + " is already under way");
+            }
+            if (s.isFrozen()) {
+                throw new IllegalStateException("the cluster is frozen (" + s.frozen().reason() + "); unfreeze it first");
+            }
+            if (to != null && to.equals(s.primary())) {
+                throw new IllegalStateException(to + " is already the primary");
+            }
+            if (to != null && s.roleOf(to) != Role.SYNC && s.roleOf(to) != Role.ASYNC) {
+                throw new IllegalStateException(to + " is not a replica of this cluster (" + s.roleOf(to).label() + ")");
+            }
+            if (to == null && s.sync() == null) {
+                throw new IllegalStateException("the cluster has no sync to switch over to");
+            }
+            return s.toBuilder().switchover(new SwitchoverRequest(to, Instant.now(), by)).build();
+        }, "switchover requested by " + by + (to == null ? "" : " to " + to));
+    }
+
+    public CompletableFuture<WriteResult> freeze(String reason, String by) {
+        return amend(s -> {
+            if (s.isFrozen()) {
+                throw new IllegalStateException("the cluster is already frozen (" + s.frozen().reason() + ")");
+            }
+            return s.toBuilder().frozen(new Freeze(reason, Instant.now())).build();
+        }, "frozen by " + by + ": " + reason);
+    }
+
+    public CompletableFuture<WriteResult> unfreeze(String by) {
+        return amend(s -> {
+            if (!s.isFrozen()) {
+                throw new IllegalStateException("the cluster is not frozen");
+            }
+            return s.toBuilder().frozen(null).build();
+        }, "unfrozen by " + by);
+    }
+
+    /** A compare-and-set of the cluster state that changes only what {@code change} changes, retried on a race. */
+    private CompletableFuture<WriteResult> amend(UnaryOperator<ClusterState> change, String reason) {
+        return CompletableFuture.supplyAsync(() -> {
+            for (int attempt = 0; attempt < 10; attempt++) {
+                Versioned<ClusterState> current;
+                try {
+                    current = ClusterDocuments.clusterState(store).orElseThrow(
+                            () -> new IllegalStateException("the cluster has not been created yet"));
+                } catch (InvalidDocumentException e) {
+                    throw new IllegalStateException("the agreed cluster state cannot be read: " + e.getMessage());
+                }
+                ClusterState next = change.apply(current.value());
+                WriteResult r = store.put(ClusterDocuments.writeClusterState(current.version(), next, List.of(),
+                        self.value(), reason)).join();
+                if (r.status() != WriteResult.Status.VERSION_CONFLICT) {
+                    return r;
+                }
+            }
+            throw new IllegalStateException("the cluster state kept changing; try again");
+        });
+    }
+
+    // ---- views for the API ----
+
+    public NodeView view() {
+        return view;
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    public RaftStore store() {
+        return store;
+    }
+
+    public ClusterSecrets secrets() {
+        return secrets;
+    }
+
+    public PgStatus postgresStatus() {
+        return status;
+    }
+
+    public OptionalPid postgresPid() {
+        return new OptionalPid(pg.pid());
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    /** Decisions the engine has made on this node since the daemon started. */
+    public long decisionsMade() {
+        return decisions.get();
+    }
+
+    /** How often this node has seen the primary change since the daemon started. */
+    public long primaryChangesSeen() {
+        return primaryChanges.get();
+    }
+
+    /** The postmaster's pid, if postgres runs. */
+    public record OptionalPid(java.util.OptionalLong pid) {
+    }
+
+    // ---- stopping ----
+
+    /**
+     * Leaves the cluster cleanly. A primary with a live sync first hands over (a planned switchover) and waits,
+     * up to the switchover timeout, until another member is primary. Then postgres stops, the session is given
+     * up, and the store closes.
+     */
+    public void shutdown(boolean handOver) {
+        if (handOver) {
+            handOver();
+        }
+        close();
+    }
+
+    private void handOver() {
+        NodeView v = view;
+        if (v == null || v.state() == null || !self.equals(v.state().value().primary()) || !syncStreams(v)) {
+            return;
+        }
+        MemberId sync = v.state().value().sync();
+        LOG.info("{}: handing over to {} before stopping", self, sync);
+        try {
+            WriteResult r = requestSwitchover(sync, self + " (stopping)").get(10, TimeUnit.SECONDS);
+            if (!r.ok()) {
+                LOG.warn("{}: the hand-over was not requested ({}); stopping anyway", self, r.detail());
+                return;
+            }
+        } catch (Exception e) {
+            LOG.warn("{}: the hand-over could not be requested ({}); stopping anyway", self, e.getMessage());
+            return;
+        }
+        long deadline = System.nanoTime() + config.engine().switchoverTimeout().plusSeconds(5).toNanos();
+        boolean requestSeen = false;
+        while (System.nanoTime() < deadline) {
+            NodeView now = view;
+            if (now != null && now.state() != null && !self.equals(now.state().value().primary())) {
+                LOG.info("{}: {} is the primary now", self, now.state().value().primary());
+                return;
+            }
+            if (now != null && now.state() != null && now.state().value().switchover() != null) {
+                requestSeen = true;
+            } else if (requestSeen && now != null && now.state() != null) {
+                LOG.warn("{}: the hand-over was abandoned ({}); stopping anyway", self, now.decision().reason().summary());
+                return;
+            }
+            if (now != null && !now.sessions().containsKey(sync)) {
+                LOG.warn("{}: {} left during the hand-over; stopping anyway", self, sync);
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        LOG.warn("{}: the hand-over did not complete in time; stopping anyway", self);
+    }
+
+    /** The sync is live and streams: someone to hand over to. */
+    private static boolean syncStreams(NodeView v) {
+        MemberId sync = v.state().value().sync();
+        MemberStatus status = sync == null ? null : v.sessions().get(sync);
+        return status != null && status.pg().state() == PgState.STANDBY && status.pg().streaming();
+    }
+
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        watch.close();
+        observer.shutdownNow();
+        loop.shutdown();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        actions.close();
+        try {
+            pg.stop();
+        } catch (IOException e) {
+            LOG.warn("{}: stopping postgres: {}", self, e.getMessage());
+        }
+        try {
+            store.resign().get(3, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.info("{}: the session could not be given up ({}); it expires", self, e.getMessage());
+        }
+        store.close();
+        try {
+            lock.release();
+            lock.channel().close();
+        } catch (IOException e) {
+            LOG.debug("releasing the data directory lock: {}", e.getMessage());
+        }
+        LOG.info("{}: stopped", self);
+    }
+
+    /** Runs {@code task} on the loop; dropped once the node is closing (the loop no longer takes work). */
+    private void onLoop(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            if (!closing) {
+                throw e;
+            }
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

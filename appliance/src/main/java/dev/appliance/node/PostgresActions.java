@@ -1,0 +1,171 @@
+package dev.appliance.node;
+
+import dev.appliance.consensus.state.MemberId;
+import dev.appliance.peer.PostgresStep;
+import dev.appliance.postgres.PgRebuilds;
+import dev.appliance.postgres.PostgresSupervisor;
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out work on this node's postgres, one piece at a time, on its own thread: the planner's steps,
+ * opening and closing client access, and keeping replication slots. Long work (a clone takes minutes) never
+ * holds up the node loop, which keeps renewing the session meanwhile. Each completion, or failure, is handed
+ * back to the loop as data.
+ */
+final class PostgresActions implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresActions.class);
+
+    /** A piece of work on postgres. */
+    sealed interface Work {
+        /** A step towards the engine's target. */
+        record Step(PostgresStep step) implements Work {
+        }
+
+        /** Open or close postgres to clients (closing terminates their sessions). */
+        record Access(boolean open) implements Work {
+        }
+
+        /** Keep one replication slot for each of these members. */
+        record Slots(Set<MemberId> downstreams) implements Work {
+        }
+    }
+
+    /** Resolves a member to where its postgres listens; empty when the member has not registered yet. */
+    interface Addresses extends Function<MemberId, java.util.Optional<PostgresSupervisor.Upstream>> {
+    }
+
+    private final PostgresSupervisor pg;
+    private final PgRebuilds rebuilds;
+    private final int cloneMaxRateKb;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "postgres-actions");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Work running;
+
+    PostgresActions(PostgresSupervisor pg, long cloneMaxRateBytes) {
+        this.pg = pg;
+        this.rebuilds = new PgRebuilds(pg);
+        this.cloneMaxRateKb = (int) Math.min(Integer.MAX_VALUE, cloneMaxRateBytes >> 10);
+    }
+
+    boolean busy() {
+        return running != null;
+    }
+
+    Work running() {
+        return running;
+    }
+
+    /** Starts {@code work}; {@code done} gets it back with the failure, if any. Only while not busy. */
+    void submit(Work work, Addresses addresses, BiConsumer<Work, Exception> done) {
+        if (running != null) {
+            throw new IllegalStateException("postgres is busy with " + running);
+        }
+        running = work;
+        worker.execute(() -> {
+            Exception failure = null;
+            try {
+                run(work, addresses);
+            } catch (Exception e) {
+                failure = e;
+            } finally {
+                running = null;
+            }
+            done.accept(work, failure);
+        });
+    }
+
+    private void run(Work work, Addresses addresses) throws IOException {
+        if (work instanceof Work.Access a) {
+            pg.setClientAccess(a.open());
+            LOG.info("postgres {} to clients", a.open() ? "opened" : "closed");
+            return;
+        }
+        if (work instanceof Work.Slots s) {
+            pg.ensureSlots(s.downstreams());
+            return;
+        }
+        PostgresStep step = ((Work.Step) work).step();
+        LOG.info("postgres: {}", describe(step));
+        if (step instanceof PostgresStep.Initialize) {
+            pg.initialize();
+        } else if (step instanceof PostgresStep.StartPrimary p) {
+            if (pg.hasStandbyData()) {
+                pg.startAsStandby(null);
+            } else {
+                pg.startAsPrimary(p.syncRequired(), !p.writable());
+            }
+        } else if (step instanceof PostgresStep.StartStandby s) {
+            pg.startAsStandby(upstream(addresses, s.upstream()));
+        } else if (step instanceof PostgresStep.Promote p) {
+            pg.promote(p.syncRequired(), !p.writable());
+        } else if (step instanceof PostgresStep.ReconfigurePrimary p) {
+            if (pg.reconfigurePrimary(p.syncRequired(), !p.writable())) {
+                LOG.warn("a postgres setting changed that takes effect only after a restart");
+            }
+        } else if (step instanceof PostgresStep.Follow f) {
+            pg.reconfigureStandby(f.upstream() == null ? null : upstream(addresses, f.upstream()));
+        } else if (step instanceof PostgresStep.Stop) {
+            pg.stop();
+        } else if (step instanceof PostgresStep.Rewind r) {
+            rebuilds.rewind(upstream(addresses, r.source()), r.generation());
+        } else if (step instanceof PostgresStep.Clone c) {
+            long[] reported = {0};
+            rebuilds.clone(upstream(addresses, c.source()), c.generation(), cloneMaxRateKb, (doneKb, totalKb) -> {
+                long now = System.nanoTime();
+                if (now - reported[0] > TimeUnit.SECONDS.toNanos(5)) {
+                    reported[0] = now;
+                    LOG.info("cloning from {}: {} of {} MB{}", c.source(), doneKb >> 10, totalKb >> 10,
+                            totalKb > 0 ? " (" + doneKb * 100 / totalKb + "%)" : "");
+                }
+            });
+        }
+    }
+
+    private static PostgresSupervisor.Upstream upstream(Addresses addresses, MemberId member) throws IOException {
+        return addresses.apply(member).orElseThrow(() -> new IOException(member + " has not registered its addresses yet"));
+    }
+
+    static String describe(PostgresStep step) {
+        if (step instanceof PostgresStep.StartPrimary p) {
+            return "start to become the primary (sync " + p.syncRequired() + (p.writable() ? "" : ", read-only") + ")";
+        }
+        if (step instanceof PostgresStep.StartStandby s) {
+            return "start as a standby of " + s.upstream();
+        }
+        if (step instanceof PostgresStep.Promote p) {
+            return "promote (sync " + p.syncRequired() + (p.writable() ? "" : ", read-only") + ")";
+        }
+        if (step instanceof PostgresStep.ReconfigurePrimary p) {
+            return "reconfigure the primary (sync " + p.syncRequired() + (p.writable() ? "" : ", read-only") + ")";
+        }
+        if (step instanceof PostgresStep.Follow f) {
+            return f.upstream() == null ? "detach from the upstream" : "follow " + f.upstream();
+        }
+        if (step instanceof PostgresStep.Stop s) {
+            return s.clean() ? "stop cleanly" : "stop";
+        }
+        if (step instanceof PostgresStep.Rewind r) {
+            return "rewind from " + r.source() + " for generation " + r.generation();
+        }
+        if (step instanceof PostgresStep.Clone c) {
+            return "clone from " + c.source() + " for generation " + c.generation();
+        }
+        return "initialize a new database";
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+    }
+}

@@ -1,0 +1,290 @@
+package dev.appliance.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.appliance.api.ApiClient;
+import dev.appliance.consensus.state.MemberId;
+import dev.appliance.harness.LocalCluster;
+import dev.appliance.harness.NodeProcess;
+import dev.appliance.postgres.PgCredentials;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code appliance cluster ...}: a local cluster, and the state of any cluster. */
+@Command(name = "cluster", mixinStandardHelpOptions = true, description = "Runs a local cluster, or shows a cluster's state.",
+        subcommands = {ClusterCommand.Up.class, ClusterCommand.Status.class})
+final class ClusterCommand {
+    static final Path DEFAULT_DIR = Path.of("appliance-cluster");
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = {
+                "Starts a whole cluster on this machine: node i runs on 127.0.0.(10+i) with its data in DIR/n<i>.",
+                "",
+                "Waits until the primary, the sync and the asyncs are healthy, then prints DATABASE_URL and",
+                "writes DIR/appliance.env (APPLIANCE_URL, APPLIANCE_TOKEN, DATABASE_URL). Ctrl-C stops every",
+                "daemon it started. Run it again on the same DIR to restart the same cluster with its data."})
+    static final class Up implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--nodes", defaultValue = "3", description = "How many nodes (1-9; 1 runs a singleton). Default ${DEFAULT-VALUE}.")
+        int nodes;
+
+        @Option(names = "--dir", paramLabel = "DIR", description = "Where the cluster lives. Default ./appliance-cluster.")
+        Path dir = DEFAULT_DIR;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (nodes < 1 || nodes > 9) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--nodes must be 1 to 9");
+            }
+            LocalCluster cluster = LocalCluster.in(dir.toAbsolutePath(), nodes, 11, Map.of());
+            for (LocalCluster.NodeSpec n : cluster.nodes()) {
+                requireFree(n.host(), List.of(7000, 5432, 8008, 6432));
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                err.println("stopping the cluster...");
+                err.flush();
+                try {
+                    cluster.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "cluster-down"));
+            cluster.startAll();
+            for (LocalCluster.NodeSpec n : cluster.nodes()) {
+                err.printf("started %s on %s (pid %d), log %s%n", n.id(), n.host(),
+                        cluster.process(n.id()).map(NodeProcess::pid).orElse(-1L), n.log());
+            }
+            err.println("waiting for the cluster to become healthy (a first start initializes and clones postgres)...");
+            err.flush();
+            JsonNode status = cluster.awaitHealthy(Duration.ofMinutes(10), line -> {
+                err.println("  " + line);
+                err.flush();
+            });
+            String primary = status.path("primary").asText();
+            LocalCluster.NodeSpec p = cluster.node(MemberId.of(primary));
+            String databaseUrl = appDatabase(cluster, p);
+            Map<String, String> env = new LinkedHashMap<>();
+            env.put("APPLIANCE_URL", p.api());
+            env.put("APPLIANCE_TOKEN", cluster.token().orElseThrow());
+            env.put("DATABASE_URL", databaseUrl);
+            Path envFile = dir.toAbsolutePath().resolve("appliance.env");
+            writeSecretFile(envFile, env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue() + "\n")
+                    .reduce("", String::concat));
+            out.println("cluster up: " + nodes + " node" + (nodes == 1 ? "" : "s") + " in " + dir.toAbsolutePath());
+            out.println(LocalCluster.picture(status));
+            out.println("DATABASE_URL=" + databaseUrl);
+            out.println("APPLIANCE_URL, APPLIANCE_TOKEN and DATABASE_URL are in " + envFile);
+            out.println("DATABASE_URL points at the primary " + primary + " itself; after a failover, 'appliance cluster "
+                    + "status' names the new primary (a leader-tracking proxy is not built yet).");
+            out.println("Ctrl-C stops the cluster.");
+            out.flush();
+            watch(cluster, err);
+            return 0;
+        }
+
+        /** Reports daemons that exit, until Ctrl-C. */
+        private static void watch(LocalCluster cluster, PrintWriter err) throws InterruptedException {
+            Map<MemberId, Boolean> reported = new HashMap<>();
+            while (true) {
+                for (LocalCluster.NodeSpec n : cluster.nodes()) {
+                    NodeProcess proc = cluster.process(n.id()).orElse(null);
+                    if (proc != null && !proc.alive() && reported.put(n.id(), true) == null) {
+                        err.printf("%s's daemon exited (code %d); the cluster carries on without it. Its log: %s%n", n.id(),
+                                proc.awaitExit(Duration.ZERO), n.log());
+                        err.flush();
+                    }
+                }
+                Thread.sleep(1000);
+            }
+        }
+
+        /** Creates the application's role and database once (the password is kept in DIR), and returns its URL. */
+        private String appDatabase(LocalCluster cluster, LocalCluster.NodeSpec primary) throws IOException, SQLException {
+            Path pwFile = dir.toAbsolutePath().resolve("app.password");
+            if (!Files.exists(pwFile)) {
+                writeSecretFile(pwFile, PgCredentials.randomSecret() + "\n");
+            }
+            String password = Files.readString(pwFile, StandardCharsets.UTF_8).trim();
+            String superuser = Files.readString(primary.secrets().resolve("postgres-superuser.password"),
+                    StandardCharsets.UTF_8).trim();
+            Properties props = new Properties();
+            props.setProperty("user", PgCredentials.SUPERUSER);
+            props.setProperty("password", superuser);
+            props.setProperty("connectTimeout", "5");
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + primary.host() + ":5432/postgres", props);
+                    Statement st = c.createStatement()) {
+                st.execute("SET log_min_error_statement = panic");
+                boolean roleExists;
+                try (ResultSet rs = st.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = 'app'")) {
+                    roleExists = rs.next();
+                }
+                st.execute((roleExists ? "ALTER" : "CREATE") + " ROLE app LOGIN PASSWORD '" + password + "'");
+                boolean dbExists;
+                try (ResultSet rs = st.executeQuery("SELECT 1 FROM pg_database WHERE datname = 'app'")) {
+                    dbExists = rs.next();
+                }
+                if (!dbExists) {
+                    st.execute("CREATE DATABASE app OWNER app");
+                }
+            }
+            return "postgres://app:" + password + "@" + primary.host() + ":5432/app";
+        }
+
+        private static void requireFree(String host, List<Integer> ports) throws IOException {
+            for (int port : ports) {
+                try (ServerSocket s = new ServerSocket()) {
+                    s.setReuseAddress(true);
+                    s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+                } catch (IOException e) {
+                    throw new IOException(host + ":" + port + " is in use (" + e.getMessage() + "); stop what listens "
+                            + "there, or a cluster already running from another directory");
+                }
+            }
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = {
+                "Shows the cluster: generation, primary, sync, asyncs, and every member's health.",
+                "",
+                "Asks the daemon at --url, else $APPLIANCE_URL, else the nodes of the cluster in --dir;",
+                "the token comes from $APPLIANCE_TOKEN or DIR/appliance.env."})
+    static final class Status implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--url", description = "A daemon's API, e.g. http://127.0.0.11:8008.")
+        String url;
+
+        @Option(names = "--dir", paramLabel = "DIR", description = "A cluster made by 'cluster up'. Default ./appliance-cluster.")
+        Path dir = DEFAULT_DIR;
+
+        @Option(names = "--json", description = "Print the JSON document (a stable contract).")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            ApiClient.Answer a = client(url, dir).get("/cluster");
+            if (!a.ok()) {
+                spec.commandLine().getErr().println("appliance: " + a.from() + " answered: " + a.error());
+                return 1;
+            }
+            if (json) {
+                out.println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(a.body()));
+            } else {
+                print(a.body(), out);
+            }
+            out.flush();
+            return 0;
+        }
+
+        static void print(JsonNode s, PrintWriter out) {
+            List<String> asyncs = new ArrayList<>();
+            s.path("asyncs").forEach(x -> asyncs.add(x.asText()));
+            out.printf("generation %d, primary %s, sync %s, asyncs %s%s%n", s.path("generation").asLong(),
+                    text(s.path("primary")), text(s.path("sync")), asyncs.isEmpty() ? "none" : String.join(" ", asyncs),
+                    s.path("singleton").asBoolean() ? " (singleton)" : "");
+            if (s.path("frozen").asBoolean()) {
+                out.printf("FROZEN since %s: %s%n", s.path("frozenAt").asText(), s.path("frozenReason").asText());
+            }
+            if (s.has("switchover")) {
+                out.printf("switchover under way to %s, requested by %s%n", text(s.path("switchover").path("to")),
+                        s.path("switchover").path("requestedBy").asText());
+            }
+            String format = "%-6s %-10s %-8s %-9s %-12s %-10s %-22s %s%n";
+            out.printf(format, "ID", "ROLE", "HEALTHY", "POSTGRES", "LSN", "LAG", "ADDRESS", "API");
+            for (JsonNode m : s.path("members")) {
+                JsonNode pg = m.path("pg");
+                out.printf(format, m.path("id").asText(), m.path("role").asText(), m.path("healthy").asBoolean() ? "yes" : "NO",
+                        m.path("live").asBoolean() ? pg.path("state").asText("?") : "down", pg.path("lsn").asText("-"),
+                        pg.has("lagBytes") ? bytes(pg.path("lagBytes").asLong()) : "-", m.path("postgres").asText("-"),
+                        m.path("api").asText("-"));
+            }
+        }
+
+        private static String text(JsonNode n) {
+            return n.isNull() || n.isMissingNode() || n.asText().isEmpty() ? "none" : n.asText();
+        }
+    }
+
+    static String bytes(long b) {
+        return b < 1024 ? b + " B" : b < 1 << 20 ? b / 1024 + " kB" : b < 1L << 30 ? b / (1 << 20) + " MB" : b / (1L << 30) + " GB";
+    }
+
+    /** An API client from --url, $APPLIANCE_URL or the cluster in {@code dir}, with its token. */
+    static ApiClient client(String url, Path dir) throws IOException {
+        Map<String, String> envFile = new HashMap<>();
+        Path f = dir.toAbsolutePath().resolve("appliance.env");
+        if (Files.exists(f)) {
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                int eq = line.indexOf('=');
+                if (eq > 0) {
+                    envFile.put(line.substring(0, eq), line.substring(eq + 1));
+                }
+            }
+        }
+        List<String> urls = new ArrayList<>();
+        if (url != null) {
+            urls.add(url);
+        } else if (System.getenv("APPLIANCE_URL") != null) {
+            urls.add(System.getenv("APPLIANCE_URL"));
+        } else {
+            if (envFile.containsKey("APPLIANCE_URL")) {
+                urls.add(envFile.get("APPLIANCE_URL"));
+            }
+            for (int i = 1; i <= 9; i++) {
+                Path conf = dir.toAbsolutePath().resolve("n" + i).resolve("appliance.conf");
+                if (Files.exists(conf)) {
+                    for (String line : Files.readAllLines(conf, StandardCharsets.UTF_8)) {
+                        if (line.startsWith("host = ")) {
+                            String u = "http://" + line.substring("host = ".length()).trim() + ":8008";
+                            if (!urls.contains(u)) {
+                                urls.add(u);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        String token = System.getenv("APPLIANCE_TOKEN") != null ? System.getenv("APPLIANCE_TOKEN")
+                : envFile.getOrDefault("APPLIANCE_TOKEN", "");
+        return new ApiClient(urls, token);
+    }
+
+    static void writeSecretFile(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

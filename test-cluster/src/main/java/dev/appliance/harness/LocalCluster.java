@@ -1,0 +1,309 @@
+package dev.appliance.harness;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.appliance.api.ApiClient;
+import dev.appliance.consensus.state.MemberId;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * A whole cluster on one machine: node {@code i} (n1, n2, …) runs as its own daemon process on 127.0.0.{base+i}
+ * with the default ports, its configuration and data under {@code dir/n<i>/}. The configuration files are
+ * written once; starting again on the same directory restarts the same cluster with its data. Used by
+ * {@code appliance cluster up} and by the integration tests.
+ */
+public final class LocalCluster implements AutoCloseable {
+    public static final String CLUSTER_NAME = "local";
+
+    /** One node of the cluster. */
+    public record NodeSpec(MemberId id, String host, Path dir, Path config, Path log, int apiPort) {
+        public String api() {
+            return "http://" + host + ":" + apiPort;
+        }
+
+        public Path secrets() {
+            return dir.resolve("data").resolve("secrets");
+        }
+    }
+
+    private final Path dir;
+    private final List<NodeSpec> nodes;
+    private final Map<MemberId, NodeProcess> processes = new TreeMap<>();
+
+    private LocalCluster(Path dir, List<NodeSpec> nodes) {
+        this.dir = dir;
+        this.nodes = nodes;
+    }
+
+    /**
+     * The cluster in {@code dir}: its configuration is written when the directory holds none, with
+     * {@code settings} added to every node's file; otherwise the existing one is used (and must have
+     * {@code count} nodes).
+     */
+    public static LocalCluster in(Path dir, int count, int firstOctet, Map<String, String> settings) throws IOException {
+        if (count < 1 || count > 9) {
+            throw new IllegalArgumentException("a local cluster has 1 to 9 nodes, not " + count);
+        }
+        Files.createDirectories(dir);
+        List<Path> existing = existingConfigs(dir);
+        if (!existing.isEmpty() && existing.size() != count) {
+            throw new IllegalArgumentException(dir + " holds a cluster of " + existing.size() + " nodes, not " + count
+                    + "; use --nodes " + existing.size() + ", or another --dir for a new cluster");
+        }
+        List<NodeSpec> nodes = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            MemberId id = MemberId.of("n" + i);
+            String host = "127.0.0." + (firstOctet + i - 1);
+            Path nodeDir = dir.resolve(id.value()).toAbsolutePath();
+            nodes.add(new NodeSpec(id, host, nodeDir, nodeDir.resolve("appliance.conf"), nodeDir.resolve("daemon.log"), 8008));
+        }
+        if (existing.isEmpty()) {
+            String peers = nodes.stream().map(n -> n.id() + "=" + n.host() + ":7000").collect(Collectors.joining(","));
+            long memory = Math.max(256L << 20, Math.min(1L << 30, totalMemory() / 4 / count));
+            for (NodeSpec n : nodes) {
+                Files.createDirectories(n.dir());
+                Map<String, String> s = new LinkedHashMap<>();
+                s.put("node.id", n.id().value());
+                s.put("cluster.name", CLUSTER_NAME);
+                s.put("data.dir", n.dir().resolve("data").toString());
+                s.put("host", n.host());
+                s.put("peers", count == 1 ? "" : peers);
+                s.put("singleton", Boolean.toString(count == 1));
+                s.put("postgres.memory", (memory >> 20) + "MB");
+                s.putAll(settings);
+                StringBuilder b = new StringBuilder("# Written by 'appliance cluster up'. Start this node by hand with:\n"
+                        + "#   appliance node start --config " + n.config() + "\n");
+                s.forEach((k, v) -> b.append(k).append(" = ").append(v).append('\n'));
+                Files.writeString(n.config(), b.toString(), StandardCharsets.UTF_8);
+            }
+        }
+        return new LocalCluster(dir, List.copyOf(nodes));
+    }
+
+    private static List<Path> existingConfigs(Path dir) throws IOException {
+        List<Path> out = new ArrayList<>();
+        for (int i = 1; i <= 9; i++) {
+            Path c = dir.resolve("n" + i).resolve("appliance.conf");
+            if (Files.exists(c)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    private static long totalMemory() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public List<NodeSpec> nodes() {
+        return nodes;
+    }
+
+    public NodeSpec node(MemberId id) {
+        return nodes.stream().filter(n -> n.id().equals(id)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no node " + id + " in this cluster"));
+    }
+
+    public void startAll() throws IOException {
+        for (NodeSpec n : nodes) {
+            start(n.id());
+        }
+    }
+
+    public synchronized void start(MemberId id) throws IOException {
+        NodeProcess p = processes.get(id);
+        if (p != null && p.alive()) {
+            return;
+        }
+        NodeSpec n = node(id);
+        processes.put(id, NodeProcess.startDaemon(id.value(), n.log(), n.config()));
+    }
+
+    public synchronized Optional<NodeProcess> process(MemberId id) {
+        return Optional.ofNullable(processes.get(id));
+    }
+
+    public synchronized boolean running(MemberId id) {
+        NodeProcess p = processes.get(id);
+        return p != null && p.alive();
+    }
+
+    /** SIGKILL of the daemon; its postgres dies with it. */
+    public void kill(MemberId id) throws InterruptedException {
+        NodeProcess p = process(id).orElse(null);
+        if (p != null) {
+            p.kill();
+        }
+    }
+
+    /** SIGTERM of the daemon, and its exit code (-1 if it did not exit within {@code timeout}). */
+    public int terminate(MemberId id, Duration timeout) throws InterruptedException {
+        NodeProcess p = process(id).orElse(null);
+        return p == null ? 0 : p.terminate(timeout);
+    }
+
+    /** The API token, once the first node has settled the cluster's secrets. */
+    public Optional<String> token() {
+        for (NodeSpec n : nodes) {
+            Path f = n.secrets().resolve("api-token");
+            try {
+                if (Files.exists(f)) {
+                    return Optional.of(Files.readString(f, StandardCharsets.UTF_8).trim());
+                }
+            } catch (IOException ignored) {
+                // being written: try the next
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A client of every node's API, live ones first. */
+    public ApiClient api() {
+        List<String> urls = new ArrayList<>();
+        nodes.stream().filter(n -> running(n.id())).forEach(n -> urls.add(n.api()));
+        nodes.stream().filter(n -> !running(n.id())).forEach(n -> urls.add(n.api()));
+        return new ApiClient(urls, token().orElse(""));
+    }
+
+    /** {@code GET /cluster} from any live node. */
+    public JsonNode status() throws IOException {
+        ApiClient.Answer a = api().get("/cluster");
+        if (!a.ok()) {
+            throw new IOException(a.from() + ": " + a.error());
+        }
+        return a.body();
+    }
+
+    /**
+     * Waits until every running node is healthy in its role (a primary routable, replicas streaming) and the
+     * cluster has a sync unless it is a singleton, reporting each change of the picture.
+     */
+    public JsonNode awaitHealthy(Duration limit, Consumer<String> progress) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        String lastPicture = "";
+        String problem = "no daemon answered yet";
+        while (System.nanoTime() < deadline) {
+            for (NodeSpec n : nodes) {
+                NodeProcess p = process(n.id()).orElse(null);
+                if (p != null && !p.alive() && p.awaitExit(Duration.ZERO) != 0) {
+                    throw new IOException(n.id() + "'s daemon exited with code " + p.awaitExit(Duration.ZERO) + "; the last "
+                            + "lines of " + n.log() + ":\n" + tail(n.log(), 15));
+                }
+            }
+            if (token().isPresent()) {
+                try {
+                    JsonNode s = status();
+                    String picture = picture(s);
+                    if (!picture.equals(lastPicture)) {
+                        lastPicture = picture;
+                        progress.accept(picture);
+                    }
+                    if (healthy(s)) {
+                        return s;
+                    }
+                    problem = picture;
+                } catch (IOException e) {
+                    problem = e.getMessage();
+                }
+            }
+            Thread.sleep(500);
+        }
+        throw new IOException("the cluster was not healthy within " + limit.toSeconds() + " s (" + problem + "); see the "
+                + "daemons' logs in " + dir + "/n*/daemon.log");
+    }
+
+    private boolean healthy(JsonNode s) {
+        if (s.path("primary").isNull() || s.path("primary").asText().isEmpty()) {
+            return false;
+        }
+        if (!s.path("singleton").asBoolean() && (s.path("sync").isNull() || s.path("sync").asText().isEmpty())) {
+            return false;
+        }
+        for (JsonNode m : s.path("members")) {
+            if (running(MemberId.of(m.path("id").asText())) && !m.path("healthy").asBoolean()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One line: each member's role and state, e.g. {@code n1 primary (serving), n2 sync (cloning)}. */
+    public static String picture(JsonNode s) {
+        List<String> parts = new ArrayList<>();
+        for (JsonNode m : s.path("members")) {
+            String state = !m.path("live").asBoolean() ? "down"
+                    : m.path("healthy").asBoolean() ? "healthy" : m.path("pg").path("state").asText("starting");
+            parts.add(m.path("id").asText() + " " + m.path("role").asText() + " (" + state + ")");
+        }
+        return "generation " + s.path("generation").asLong() + ": " + String.join(", ", parts);
+    }
+
+    private static String tail(Path log, int lines) {
+        try {
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Stops every daemon: replicas first, then the primary (so it has nobody to hand over to). */
+    @Override
+    public void close() throws InterruptedException {
+        String primary = "";
+        try {
+            primary = status().path("primary").asText("");
+        } catch (IOException | RuntimeException ignored) {
+            // nobody answers: stop them in any order
+        }
+        List<MemberId> order = new ArrayList<>();
+        for (NodeSpec n : nodes) {
+            if (!n.id().value().equals(primary)) {
+                order.add(n.id());
+            }
+        }
+        if (!primary.isEmpty()) {
+            order.add(MemberId.of(primary));
+        }
+        List<NodeProcess> replicas = new ArrayList<>();
+        for (MemberId id : order.subList(0, order.size() - (primary.isEmpty() ? 0 : 1))) {
+            NodeProcess p = process(id).orElse(null);
+            if (p != null && p.alive()) {
+                p.terminate(Duration.ZERO);
+                replicas.add(p);
+            }
+        }
+        for (NodeProcess p : replicas) {
+            if (p.awaitExit(Duration.ofSeconds(60)) == -1) {
+                p.kill();
+            }
+        }
+        if (!primary.isEmpty()) {
+            NodeProcess p = process(MemberId.of(primary)).orElse(null);
+            if (p != null && p.alive() && p.terminate(Duration.ofSeconds(60)) == -1) {
+                p.kill();
+            }
+        }
+        for (NodeProcess p : processes.values()) {
+            if (p.alive()) {
+                p.kill();
+            }
+        }
+    }
+}
