@@ -81,6 +81,8 @@ public final class Node implements AutoCloseable {
     private final Instant startedAt;
 
     private volatile PgStatus status;
+    private volatile long actionEndedNanos = Long.MIN_VALUE;
+    private long statusStartedNanos = Long.MIN_VALUE;
     private volatile NodeView view;
     private final java.util.concurrent.atomic.AtomicLong decisions = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong primaryChanges = new java.util.concurrent.atomic.AtomicLong();
@@ -182,11 +184,24 @@ public final class Node implements AutoCloseable {
 
     private void observe() {
         PgStatus before = status;
+        long started = System.nanoTime();
         PgStatus now = pg.status();
-        status = now;
-        if (materiallyDifferent(before.observation(), now.observation())) {
+        if (offer(now, started) && materiallyDifferent(before.observation(), now.observation())) {
             requestCycle();
         }
+    }
+
+    /**
+     * Keeps the newest reading of postgres: one that began before the latest action on postgres finished, or
+     * before the reading already kept, is stale and dropped (a stale reading would repeat a finished action).
+     */
+    private synchronized boolean offer(PgStatus reading, long startedNanos) {
+        if (startedNanos < actionEndedNanos || startedNanos < statusStartedNanos) {
+            return false;
+        }
+        status = reading;
+        statusStartedNanos = startedNanos;
+        return true;
     }
 
     private static boolean materiallyDifferent(PgObservation a, PgObservation b) {
@@ -417,9 +432,10 @@ public final class Node implements AutoCloseable {
             return;
         }
         actions.submit(work, this::address, (done, failure) -> {
-            PgStatus after = pg.status();
+            actionEndedNanos = System.nanoTime();
+            long started = System.nanoTime();
+            offer(pg.status(), started);
             onLoop(() -> {
-                status = after;
                 completed(done, failure);
                 requestCycle();
             });

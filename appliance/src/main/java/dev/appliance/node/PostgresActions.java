@@ -118,8 +118,16 @@ final class PostgresActions implements AutoCloseable {
         } else if (step instanceof PostgresStep.Stop) {
             pg.stop();
         } else if (step instanceof PostgresStep.Rewind r) {
+            if (pg.rebuiltFor(r.generation())) {
+                LOG.info("already rebuilt for generation {}; no rewind", r.generation());
+                return;
+            }
             rebuilds.rewind(upstream(addresses, r.source()), r.generation());
         } else if (step instanceof PostgresStep.Clone c) {
+            if (pg.rebuiltFor(c.generation())) {
+                LOG.info("already rebuilt for generation {}; no clone", c.generation());
+                return;
+            }
             long[] reported = {0};
             rebuilds.clone(upstream(addresses, c.source()), c.generation(), cloneMaxRateKb, (doneKb, totalKb) -> {
                 long now = System.nanoTime();

@@ -279,7 +279,9 @@ public final class PgRebuilds {
      */
     private void recoverAfterCrash() throws IOException {
         PgLayout l = pg.layout;
-        if (Files.exists(l.standbySignal())) {
+        if (Files.exists(l.standbySignal()) || Files.exists(l.pgdata().resolve("backup_label"))) {
+            // A standby's data, or one a rebuild left to recover from its backup label: it must recover as a
+            // standby (single-user crash recovery would end recovery and fork its own timeline).
             pg.startAsStandby(null);
             pg.stop();
             return;

@@ -649,6 +649,11 @@ public final class PostgresSupervisor implements AutoCloseable {
         state.write(layout.stateFile());
     }
 
+    /** The data directory was rebuilt for {@code generation} (or later) and has not diverged since. */
+    public synchronized boolean rebuiltFor(long generation) {
+        return hasData() && state.rebuiltForGeneration() >= generation && !state.rewindFailed() && !diverged;
+    }
+
     synchronized boolean rewindFailedBefore() {
         return state.rewindFailed();
     }

@@ -90,7 +90,7 @@ final class ClusterCommand {
             });
             String primary = status.path("primary").asText();
             LocalCluster.NodeSpec p = cluster.node(MemberId.of(primary));
-            String databaseUrl = appDatabase(cluster, p);
+            String databaseUrl = cluster.appDatabase().url(p);
             Map<String, String> env = new LinkedHashMap<>();
             env.put("APPLIANCE_URL", p.api());
             env.put("APPLIANCE_TOKEN", cluster.token().orElseThrow());
@@ -124,38 +124,6 @@ final class ClusterCommand {
                 }
                 Thread.sleep(1000);
             }
-        }
-
-        /** Creates the application's role and database once (the password is kept in DIR), and returns its URL. */
-        private String appDatabase(LocalCluster cluster, LocalCluster.NodeSpec primary) throws IOException, SQLException {
-            Path pwFile = dir.toAbsolutePath().resolve("app.password");
-            if (!Files.exists(pwFile)) {
-                writeSecretFile(pwFile, PgCredentials.randomSecret() + "\n");
-            }
-            String password = Files.readString(pwFile, StandardCharsets.UTF_8).trim();
-            String superuser = Files.readString(primary.secrets().resolve("postgres-superuser.password"),
-                    StandardCharsets.UTF_8).trim();
-            Properties props = new Properties();
-            props.setProperty("user", PgCredentials.SUPERUSER);
-            props.setProperty("password", superuser);
-            props.setProperty("connectTimeout", "5");
-            try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + primary.host() + ":5432/postgres", props);
-                    Statement st = c.createStatement()) {
-                st.execute("SET log_min_error_statement = panic");
-                boolean roleExists;
-                try (ResultSet rs = st.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = 'app'")) {
-                    roleExists = rs.next();
-                }
-                st.execute((roleExists ? "ALTER" : "CREATE") + " ROLE app LOGIN PASSWORD '" + password + "'");
-                boolean dbExists;
-                try (ResultSet rs = st.executeQuery("SELECT 1 FROM pg_database WHERE datname = 'app'")) {
-                    dbExists = rs.next();
-                }
-                if (!dbExists) {
-                    st.execute("CREATE DATABASE app OWNER app");
-                }
-            }
-            return "postgres://app:" + password + "@" + primary.host() + ":5432/app";
         }
 
         private static void requireFree(String host, List<Integer> ports) throws IOException {
