@@ -60,6 +60,8 @@ public final class ClusterJson {
                     .put("requestedBy", st.switchover().requestedBy());
         }
         out.put("singleton", st != null && st.singleton());
+        // Who answered, and whether its own view is stale: a fenced node's picture may be out of date.
+        out.put("answeredBy", view.self().value()).put("answererFenced", view.decision().fenced());
         Map<MemberId, Versioned<Member>> registry = ClusterDocuments.members(store);
         Map<MemberId, Session> sessions = store.sessions();
         Set<MemberId> all = new TreeSet<>(registry.keySet());

@@ -41,6 +41,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Path dir;
     private final List<NodeSpec> nodes;
     private final Map<MemberId, NodeProcess> processes = new TreeMap<>();
+    private java.util.function.Function<NodeSpec, Path> cgroups = n -> null;
 
     private LocalCluster(Path dir, List<NodeSpec> nodes) {
         this.dir = dir;
@@ -189,6 +190,11 @@ public final class LocalCluster implements AutoCloseable {
         return app;
     }
 
+    /** Starts each node's daemon in the cgroup {@code cgroupOf} names (null: none), e.g. for partitions. */
+    public void placeIn(java.util.function.Function<NodeSpec, Path> cgroupOf) {
+        this.cgroups = cgroupOf;
+    }
+
     public void startAll() throws IOException {
         for (NodeSpec n : nodes) {
             start(n.id());
@@ -201,7 +207,7 @@ public final class LocalCluster implements AutoCloseable {
             return;
         }
         NodeSpec n = node(id);
-        processes.put(id, NodeProcess.startDaemon(id.value(), n.log(), n.config()));
+        processes.put(id, NodeProcess.startDaemon(id.value(), n.log(), n.config(), cgroups.apply(n)));
     }
 
     public synchronized Optional<NodeProcess> process(MemberId id) {
@@ -250,13 +256,35 @@ public final class LocalCluster implements AutoCloseable {
         return new ApiClient(urls, token().orElse(""));
     }
 
-    /** {@code GET /cluster} from any live node. */
+    /**
+     * {@code GET /cluster} from a live node whose own view is current: a node that fenced itself (cut off from
+     * the majority) answers only when no other does.
+     */
     public JsonNode status() throws IOException {
-        ApiClient.Answer a = api().get("/cluster");
-        if (!a.ok()) {
-            throw new IOException(a.from() + ": " + a.error());
+        JsonNode fallback = null;
+        IOException last = null;
+        String token = token().orElse("");
+        for (NodeSpec n : nodes) {
+            if (!running(n.id())) {
+                continue;
+            }
+            try {
+                ApiClient.Answer a = new ApiClient(List.of(n.api()), token).get("/cluster");
+                if (!a.ok()) {
+                    last = new IOException(a.from() + ": " + a.error());
+                } else if (!a.body().path("answererFenced").asBoolean()) {
+                    return a.body();
+                } else if (fallback == null) {
+                    fallback = a.body();
+                }
+            } catch (IOException e) {
+                last = e;
+            }
         }
-        return a.body();
+        if (fallback != null) {
+            return fallback;
+        }
+        throw last != null ? last : new IOException("no daemon runs");
     }
 
     /**

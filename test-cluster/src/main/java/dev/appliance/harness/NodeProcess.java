@@ -53,8 +53,13 @@ public final class NodeProcess implements AutoCloseable {
      * Starts a node daemon ({@code dev.appliance.node.Daemon}) with this JVM's class path. It gets SIGTERM when
      * this JVM ends (a parent-death signal), and its output is appended to {@code log} directly.
      */
-    public static NodeProcess startDaemon(String name, Path log, Path config) throws IOException {
-        List<String> command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "TERM", "--"));
+    public static NodeProcess startDaemon(String name, Path log, Path config, Path cgroup) throws IOException {
+        List<String> command = new ArrayList<>();
+        if (cgroup != null) {
+            // Join the cgroup before anything else runs, so every socket the node opens is already in it.
+            command.addAll(List.of("sh", "-c", "echo $$ > \"$0\"/cgroup.procs && exec \"$@\"", cgroup.toString()));
+        }
+        command.addAll(List.of("setpriv", "--pdeathsig", "TERM", "--"));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of("-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
                 "-Dorg.slf4j.simpleLogger.log.org.apache.ratis=" + System.getProperty("harness.ratisLog", "error"),

@@ -34,10 +34,16 @@ final class ClusterFixture implements AutoCloseable {
     }
 
     static ClusterFixture start(int nodes, int firstOctet, Map<String, String> settings) throws Exception {
+        return start(nodes, firstOctet, settings, c -> { });
+    }
+
+    static ClusterFixture start(int nodes, int firstOctet, Map<String, String> settings,
+            java.util.function.Consumer<LocalCluster> beforeStart) throws Exception {
         skipUnlessPostgresRuns();
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "appliance-it-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         LocalCluster cluster = LocalCluster.in(dir, nodes, firstOctet, settings);
+        beforeStart.accept(cluster);
         ClusterFixture f = new ClusterFixture(cluster, dir);
         cluster.startAll();
         cluster.awaitHealthy(Duration.ofMinutes(3), line -> System.out.println("  " + line));
