@@ -189,7 +189,7 @@ public final class HttpApi implements AutoCloseable {
             case "/sync", "/synchronous" -> replica && role == Role.SYNC;
             case "/async" -> replica && role == Role.ASYNC;
             case "/read-only" -> primary || replica;
-            default -> replica && withinLag(ex, view, st);
+            default -> withinLag(ex, view, st) && replica;
         };
         Map<String, Object> body = ClusterJson.probe(view);
         sendJson(ex, ok ? 200 : 503, ClusterJson.JSON.valueToTree(body));

@@ -64,7 +64,7 @@ public record NodeConfig(
     }
 
     public NodeConfig {
-        peers = Map.copyOf(new TreeMap<>(peers));
+        peers = java.util.Collections.unmodifiableMap(new TreeMap<>(peers));
         postgresOverrides = Map.copyOf(new TreeMap<>(postgresOverrides));
     }
 

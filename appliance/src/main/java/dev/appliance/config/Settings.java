@@ -75,6 +75,20 @@ public final class Settings {
     private Settings() {
     }
 
+    /** An annotated configuration file with every setting at its default (required ones left to fill in). */
+    public static String template() {
+        StringBuilder b = new StringBuilder("# Appliance node configuration. Every setting, with its default; "
+                + "APPLIANCE_<KEY> environment variables override the file.\n");
+        for (Setting s : ALL) {
+            b.append("\n# ").append(s.description()).append(" (").append(s.kind()).append("; ").append(s.envName())
+                    .append(")\n");
+            b.append(s.required() ? "# required: " + s.key() + " = \n" : s.key() + " = " + s.defaultValue() + "\n");
+        }
+        b.append("\n# Any postgres setting, after the appliance's own (" + POSTGRES_SET + "<name>; APPLIANCE_POSTGRES_SET_<NAME>):\n"
+                + "# " + POSTGRES_SET + "work_mem = 64MB\n");
+        return b.toString();
+    }
+
     public static java.util.Optional<Setting> byKey(String key) {
         return ALL.stream().filter(s -> s.key().equals(key)).findFirst();
     }

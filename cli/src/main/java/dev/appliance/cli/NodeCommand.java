@@ -9,8 +9,22 @@ import picocli.CommandLine.Option;
 
 /** {@code appliance node ...}: this machine's daemon. */
 @Command(name = "node", mixinStandardHelpOptions = true, description = "Runs this machine's daemon.",
-        subcommands = {NodeCommand.Start.class})
+        subcommands = {NodeCommand.Start.class, NodeCommand.Config.class})
 final class NodeCommand {
+
+    @Command(name = "config", mixinStandardHelpOptions = true,
+            description = "Prints a configuration file with every setting, its default and its meaning.")
+    static final class Config implements Callable<Integer> {
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getOut().print(dev.appliance.config.Settings.template());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
 
     @Command(name = "start", mixinStandardHelpOptions = true,
             description = {

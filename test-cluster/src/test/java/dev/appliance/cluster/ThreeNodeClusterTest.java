@@ -78,6 +78,22 @@ class ThreeNodeClusterTest {
         }
         writer.awaitMore(50, Duration.ofSeconds(30));
         assertNothingLost();
+        // Patroni's probes, open to load balancers; everything else needs the token.
+        for (LocalCluster.NodeSpec n : f.cluster.nodes()) {
+            String role = f.member(n.id().value()).path("role").asText();
+            ApiClient open = new ApiClient(List.of(n.api()), "");
+            assertEquals(role.equals("primary") ? 200 : 503, open.get("/primary").status(), n.id() + " /primary");
+            assertEquals(role.equals("primary") ? 503 : 200, open.get("/replica?lag=16MB").status(), n.id() + " /replica");
+            assertEquals(role.equals("sync") ? 200 : 503, open.get("/sync").status(), n.id() + " /sync");
+            assertEquals(200, open.get("/health").status());
+            assertEquals(401, open.get("/status").status());
+            assertEquals(400, open.get("/replica?lag=lots").status());
+        }
+        String metrics;
+        try (var in = java.net.URI.create(f.cluster.nodes().get(0).api() + "/metrics").toURL().openStream()) {
+            metrics = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertTrue(metrics.contains("appliance_generation{") && metrics.contains("appliance_role{"), metrics);
     }
 
     @Test
