@@ -9,6 +9,7 @@ import dev.appliance.consensus.state.MemberId;
 import dev.appliance.consensus.state.Role;
 import dev.appliance.consensus.state.SwitchoverRequest;
 import dev.appliance.consensus.state.Versioned;
+import dev.appliance.consensus.state.WalPosition;
 import dev.appliance.consensus.store.ClusterDocuments;
 import dev.appliance.consensus.store.RaftStore;
 import dev.appliance.consensus.store.Session;
@@ -47,6 +48,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -64,6 +66,8 @@ import org.slf4j.LoggerFactory;
 public final class Node implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Node.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final long CLOSE_WATCH_MS = 20;
+    private static final Duration CLOSE_WATCH_FOR = Duration.ofSeconds(3);
 
     private final NodeConfig config;
     private final MemberId self;
@@ -104,8 +108,15 @@ public final class Node implements AutoCloseable {
     private Instant retryAfter = Instant.MIN;
     private int failures;
     private ScheduledFuture<?> recheck;
+    private boolean transferInFlight;
+    private Instant nextTransferAt = Instant.MIN;
     private Instant recheckAt = Instant.MAX;
     private volatile boolean closing;
+    private final AtomicBoolean closeWatch = new AtomicBoolean();
+    private volatile long closeWatchUntil;
+    private WalPosition watchedPromotion;
+    private volatile boolean publishPromptly;
+    private WalPosition publishedFlush;
 
     private Node(NodeConfig config, FileLock lock, RaftStore store, ClusterSecrets secrets, PostgresSupervisor pg) {
         this.config = config;
@@ -204,6 +215,37 @@ public final class Node implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Reads postgres every {@value #CLOSE_WATCH_MS} ms for a while, each reading followed by a cycle. Used while
+     * a decision waits for something only postgres' readings show (a new primary waiting for its sync to flush
+     * the promotion): the heartbeat's readings would add up to one heartbeat to every such wait.
+     */
+    private void watchClosely(Duration forAtMost) {
+        closeWatchUntil = System.nanoTime() + forAtMost.toNanos();
+        if (closeWatch.compareAndSet(false, true)) {
+            observer.schedule(this::closeWatchTick, CLOSE_WATCH_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void closeWatchTick() {
+        long started = System.nanoTime();
+        if (closing || started > closeWatchUntil) {
+            closeWatch.set(false);
+            return;
+        }
+        if (offer(pg.status(), started)) {
+            requestCycle();
+            if (publishPromptly) {
+                onLoop(() -> {
+                    if (!Objects.equals(publishedFlush, status.observation().flush())) {
+                        renew();
+                    }
+                });
+            }
+        }
+        observer.schedule(this::closeWatchTick, CLOSE_WATCH_MS, TimeUnit.MILLISECONDS);
+    }
+
     private static boolean materiallyDifferent(PgObservation a, PgObservation b) {
         return a.state() != b.state() || a.writable() != b.writable() || !Objects.equals(a.upstream(), b.upstream())
                 || a.streaming() != b.streaming() || a.timeline() != b.timeline() || !a.syncRequired().equals(b.syncRequired())
@@ -213,21 +255,29 @@ public final class Node implements AutoCloseable {
 
     private void heartbeat() {
         try {
-            if (!resigned && !renewInFlight && !closing) {
-                renewInFlight = true;
-                Instant sentAt = clock.instant();
-                store.renew(StatusCodec.encode(publishedStatus(), new StatusCodec.NodeFacts(ProcessHandle.current().pid(),
-                        pg.pid().orElse(0), config.source() == null ? "" : config.source().toString()))).whenComplete((r, e) -> onLoop(() -> {
-                    renewInFlight = false;
-                    if (e == null && r.ok() && (confirmedAt == null || sentAt.isAfter(confirmedAt))) {
-                        confirmedAt = sentAt;
-                    }
-                }));
-            }
+            renew();
             cycle();
         } catch (RuntimeException e) {
             LOG.error("{}: the node loop failed and carries on: {}", self, e.toString(), e);
         }
+    }
+
+    /** Renews this node's session with its latest status (at most one renewal in flight). On the loop thread. */
+    private void renew() {
+        if (resigned || renewInFlight || closing) {
+            return;
+        }
+        renewInFlight = true;
+        Instant sentAt = clock.instant();
+        MemberStatus published = publishedStatus();
+        store.renew(StatusCodec.encode(published, new StatusCodec.NodeFacts(ProcessHandle.current().pid(),
+                pg.pid().orElse(0), config.source() == null ? "" : config.source().toString()))).whenComplete((r, e) -> onLoop(() -> {
+            renewInFlight = false;
+            if (e == null && r.ok() && (confirmedAt == null || sentAt.isAfter(confirmedAt))) {
+                confirmedAt = sentAt;
+                publishedFlush = published.pg().flush();
+            }
+        }));
     }
 
     private MemberStatus publishedStatus() {
@@ -288,7 +338,16 @@ public final class Node implements AutoCloseable {
         } else if (!d.resign()) {
             resigned = false;
         }
-        drive(d, state, sessions, pgStatus.observation());
+        drive(d, state, sessions, pgStatus);
+        publishPromptly = state != null && switchoverWaitsOnSelf(state.value());
+        if (publishPromptly) {
+            watchClosely(CLOSE_WATCH_FOR);
+        }
+        if (awaitsSyncFlush(d, pgStatus.observation()) && !Objects.equals(watchedPromotion, pgStatus.observation().servingSince())) {
+            watchedPromotion = pgStatus.observation().servingSince();    // once per promotion: bounded
+            watchClosely(CLOSE_WATCH_FOR);
+        }
+        placeRaftLeader(state, sessions);
         view = new NodeView(self, state, sessions, pgStatus, d, clock.instant(), confirmedAt, store.view());
         scheduleRecheck(d.recheckIn());
     }
@@ -372,12 +431,58 @@ public final class Node implements AutoCloseable {
                 }));
     }
 
+    /**
+     * Keeps the Raft leader off the primary's node. When one node runs both and dies, a new leader must be
+     * elected first and then grants every session a full ttl before it can expire the dead primary's: failover
+     * takes an election longer. So the primary's node hands leadership to an async (else the sync), whose loss
+     * costs no failover.
+     */
+    private void placeRaftLeader(Versioned<ClusterState> state, Map<MemberId, MemberStatus> sessions) {
+        Instant now = clock.instant();
+        if (state == null || transferInFlight || now.isBefore(nextTransferAt) || !self.equals(state.value().primary())
+                || !store.isLeader()) {
+            return;
+        }
+        Set<MemberId> voters = store.configuration(true).keySet();
+        List<MemberId> candidates = new java.util.ArrayList<>(state.value().asyncs());
+        if (state.value().sync() != null) {
+            candidates.add(state.value().sync());
+        }
+        Optional<MemberId> to = candidates.stream().filter(m -> sessions.containsKey(m) && voters.contains(m)).findFirst();
+        if (to.isEmpty()) {
+            return;
+        }
+        transferInFlight = true;
+        nextTransferAt = now.plusSeconds(10);
+        CompletableFuture.runAsync(() -> {
+            try {
+                store.transferLeadership(to.get(), Duration.ofSeconds(3));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).whenComplete((r, e) -> onLoop(() -> {
+            transferInFlight = false;
+            if (e == null) {
+                LOG.info("{}: moved the Raft leadership to {}, off the primary's node", self, to.get());
+            } else {
+                LOG.info("{}: moving the Raft leadership to {} failed ({}); trying again later", self, to.get(),
+                        e.getMessage());
+            }
+        }));
+    }
+
     // ---- postgres ----
 
-    private void drive(Decision d, Versioned<ClusterState> state, Map<MemberId, MemberStatus> sessions, PgObservation local) {
+    private void drive(Decision d, Versioned<ClusterState> state, Map<MemberId, MemberStatus> sessions, PgStatus decidedOn) {
         if (actions.busy()) {
             return;
         }
+        if (status != decidedOn) {
+            // An action ended while deciding (its reading lands before the worker is free): decide on that first.
+            requestCycle();
+            return;
+        }
+        PgObservation local = decidedOn.observation();
         if (local.state() == PgState.STOPPED && pg.running()) {
             // The process runs but takes no connections (it hangs, or is stopping): stop it if it should be
             // stopped, else let the next observation tell; whether to give up on it is the engine's call.
@@ -411,6 +516,21 @@ public final class Node implements AutoCloseable {
     }
 
     /**
+     * During a switchover the primary waits for the target's (and the sync's) flushed position, which it learns
+     * from their sessions: they publish each new position at once instead of on the next heartbeat.
+     */
+    private boolean switchoverWaitsOnSelf(ClusterState st) {
+        return st.switchover() != null && !self.equals(st.primary())
+                && (self.equals(st.switchover().to()) || self.equals(st.sync()));
+    }
+
+    /** A primary that is not yet routable only because its sync has not flushed the promotion. */
+    private static boolean awaitsSyncFlush(Decision d, PgObservation local) {
+        return d.postgres() instanceof PostgresTarget.Primary p && p.writable() && !d.routable() && !d.fenced()
+                && local.state() == PgState.PRIMARY && local.writable();
+    }
+
+    /**
      * Clients may connect to a primary once the decision routes to it (its write gate is open), and to a
      * standby that follows the upstream the decision names. Never to a fenced node.
      */
@@ -431,10 +551,11 @@ public final class Node implements AutoCloseable {
             scheduleRecheck(Duration.between(now, retryAfter));
             return;
         }
-        actions.submit(work, this::address, (done, failure) -> {
+        actions.submit(work, this::address, () -> {
             actionEndedNanos = System.nanoTime();
             long started = System.nanoTime();
             offer(pg.status(), started);
+        }, (done, failure) -> {
             onLoop(() -> {
                 completed(done, failure);
                 requestCycle();

@@ -66,18 +66,27 @@ final class PostgresActions implements AutoCloseable {
         return running;
     }
 
-    /** Starts {@code work}; {@code done} gets it back with the failure, if any. Only while not busy. */
-    void submit(Work work, Addresses addresses, BiConsumer<Work, Exception> done) {
+    /**
+     * Starts {@code work}. When it ends, {@code observe} runs first (while this is still busy, so nothing can
+     * be planned from a reading taken before the work ended), then {@code done} gets the work back with its
+     * failure, if any. Only while not busy.
+     */
+    void submit(Work work, Addresses addresses, Runnable observe, BiConsumer<Work, Exception> done) {
         if (running != null) {
             throw new IllegalStateException("postgres is busy with " + running);
         }
         running = work;
         worker.execute(() -> {
             Exception failure = null;
+            long started = System.nanoTime();
             try {
                 run(work, addresses);
             } catch (Exception e) {
                 failure = e;
+            }
+            LOG.debug("{} {} in {} ms", work, failure == null ? "done" : "failed", (System.nanoTime() - started) / 1_000_000);
+            try {
+                observe.run();
             } finally {
                 running = null;
             }

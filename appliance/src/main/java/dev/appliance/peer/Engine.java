@@ -52,18 +52,20 @@ public final class Engine implements DecisionFunction {
     private static Decision fenceIfStale(Situation s, Verdict v) {
         ViewHealth view = s.in.view();
         Instant freshUntil = view.confirmedAt() == null ? null : view.confirmedAt().plus(s.settings.fenceAfter());
-        boolean stale = !view.majorityReachable() || freshUntil == null || !s.now.isBefore(freshUntil);
+        boolean stale = freshUntil == null || !s.now.isBefore(freshUntil);
         if (!stale) {
             s.wakeAt(freshUntil);
-            return new Decision(v.proposal(), v.postgres(), false, v.routable(), v.resign(), s.recheckIn(),
+            // Without a majority nothing can be written anyway; the lease alone decides fencing, so that a Raft
+            // election (a leader's node dying, or leadership moved) never cuts the primary's clients.
+            Optional<Proposal> proposal = view.majorityReachable() ? v.proposal() : Optional.empty();
+            return new Decision(proposal, v.postgres(), false, v.routable(), v.resign(), s.recheckIn(),
                     v.reason(), s.memory());
         }
         PostgresTarget postgres = v.postgres();
         if (postgres instanceof PostgresTarget.Primary p) {
             postgres = new PostgresTarget.Primary(p.syncRequired(), false);
         }
-        String why = !view.majorityReachable() ? "no majority reachable"
-                : freshUntil == null ? "no renewal confirmed yet" : "last confirmed renewal sent at " + view.confirmedAt();
+        String why = freshUntil == null ? "no renewal confirmed yet" : "last confirmed renewal sent at " + view.confirmedAt();
         Reason reason = Reason.of(ReasonCode.VIEW_STALE, why + "; otherwise: " + v.reason().summary());
         return new Decision(Optional.empty(), postgres, true, false, v.resign(), s.recheckIn(), reason, s.memory());
     }

@@ -86,8 +86,8 @@ final class PgConfigFiles {
         m.put("wal_receiver_status_interval", "1s");
         m.put("wal_receiver_timeout", "10s");
         m.put("wal_sender_timeout", "10s");
-        // A standby whose upstream changes or restarts reconnects within half a second, not the default 5 s.
-        m.put("wal_retrieve_retry_interval", "500ms");
+        // A standby whose upstream changes, restarts or is promoted reconnects within 200 ms, not the default 5 s.
+        m.put("wal_retrieve_retry_interval", "200ms");
         m.put("recovery_target_timeline", quote("latest"));
         return m;
     }

@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,6 +72,7 @@ public final class PostgresSupervisor implements AutoCloseable {
     private volatile long receivedTimeline;
     private PgStateFile state;
     private final Object observeLock = new Object();
+    private Connection control;
     private Connection observer;
 
     public PostgresSupervisor(PgBinaries bin, PgLayout layout, PgNodeSettings settings, PgCredentials credentials,
@@ -199,17 +201,20 @@ public final class PostgresSupervisor implements AutoCloseable {
             throw new IllegalStateException("only a running standby can be promoted");
         }
         writeConfig(new PgConfigFiles.RoleSettings.AsPrimary(syncRequired, readOnly), access);
-        try (Connection c = sql.connect(); Statement st = c.createStatement()) {
-            st.execute("SELECT pg_reload_conf()");
-            try (ResultSet rs = st.executeQuery("SELECT pg_promote(true, 60)")) {
+        try (Statement st = control().createStatement()) {
+            reloadAndWait(st);
+            // pg_promote's own wait polls every 100 ms; polling here ends the promotion up to 100 ms sooner.
+            try (ResultSet rs = st.executeQuery("SELECT pg_promote(false)")) {
                 if (!rs.next() || !rs.getBoolean(1)) {
-                    throw new IOException("postgres did not finish promoting within 60 s");
+                    throw new IOException("postgres refused the promotion signal");
                 }
             }
+            awaitOutOfRecovery(st, Duration.ofSeconds(60));
             upstream = null;
             previousUpstream = null;
-            servingSince = currentLsn(c);
+            servingSince = currentLsn(control());
         } catch (SQLException e) {
+            dropControl();
             throw new IOException("promotion failed: " + e.getMessage(), e);
         }
         checkpointSoon();
@@ -239,9 +244,15 @@ public final class PostgresSupervisor implements AutoCloseable {
         return reload(new PgConfigFiles.RoleSettings.AsPrimary(syncRequired, readOnly), access);
     }
 
-    /** Points the standby at another upstream (or at none) by reload, without a restart. */
+    /**
+     * Points the standby at another upstream (or at none) by reload, without a restart. Detaching returns once
+     * the WAL receiver has stopped (bounded), so the reading that follows already shows the standby detached.
+     */
     public synchronized boolean reconfigureStandby(Upstream from) throws IOException {
         boolean restart = reload(standby(from), access);
+        if (from == null && running()) {
+            awaitNoWalReceiver(Duration.ofSeconds(5));
+        }
         if (!java.util.Objects.equals(from, upstream)) {
             previousUpstream = upstream;
             upstream = from;
@@ -293,9 +304,8 @@ public final class PostgresSupervisor implements AutoCloseable {
         if (!changed || !running()) {
             return false;
         }
-        try (Connection c = sql.connect(); Statement st = c.createStatement()) {
-            st.execute("SELECT pg_reload_conf()");
-            Thread.sleep(50);
+        try (Statement st = control().createStatement()) {
+            reloadAndWait(st);
             List<String> pending = new ArrayList<>();
             try (ResultSet rs = st.executeQuery("SELECT name FROM pg_settings WHERE pending_restart")) {
                 while (rs.next()) {
@@ -307,10 +317,63 @@ public final class PostgresSupervisor implements AutoCloseable {
             }
             return !pending.isEmpty();
         } catch (SQLException e) {
+            dropControl();
             throw new IOException("reloading the postgres configuration failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
+        }
+    }
+
+    /**
+     * Signals a reload and returns once this session has re-read the configuration. The postmaster re-reads it
+     * (pg_hba.conf included) before it signals its backends, so from then on new connections meet the new rules
+     * and pending_restart is accurate. Bounded: after 2 s the reload is assumed to be done.
+     */
+    private static void reloadAndWait(Statement st) throws SQLException {
+        Timestamp before = confLoadTime(st);
+        st.execute("SELECT pg_reload_conf()");
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (System.nanoTime() < deadline && confLoadTime(st).equals(before)) {
+            sleep(2);
+        }
+    }
+
+    private static void awaitOutOfRecovery(Statement st, Duration limit) throws SQLException, IOException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("postgres did not finish promoting within " + limit.toSeconds() + " s");
+            }
+            sleep(5);
+        }
+    }
+
+    private static Timestamp confLoadTime(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT pg_conf_load_time()")) {
+            rs.next();
+            return rs.getTimestamp(1);
+        }
+    }
+
+    private void awaitNoWalReceiver(Duration limit) throws IOException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        try (Statement st = control().createStatement()) {
+            while (System.nanoTime() < deadline) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_wal_receiver")) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        return;
+                    }
+                }
+                sleep(20);
+            }
+        } catch (SQLException e) {
+            dropControl();
+            throw new IOException("checking the WAL receiver failed: " + e.getMessage(), e);
         }
     }
 
@@ -322,6 +385,7 @@ public final class PostgresSupervisor implements AutoCloseable {
      */
     public synchronized void stop() throws IOException {
         closeObserver();
+        dropControl();
         if (process == null) {
             return;
         }
@@ -341,6 +405,7 @@ public final class PostgresSupervisor implements AutoCloseable {
     /** SIGKILL, as a crash would (tests and the lifeline use it). */
     public synchronized void kill() {
         closeObserver();
+        dropControl();
         if (process != null) {
             process.kill();
             process = null;
@@ -355,7 +420,7 @@ public final class PostgresSupervisor implements AutoCloseable {
     public synchronized void ensureSlots(Set<MemberId> downstreams) throws IOException {
         Set<String> wanted = new TreeSet<>();
         downstreams.forEach(m -> wanted.add(PgConfigFiles.slotName(m)));
-        try (Connection c = sql.connect(); Statement st = c.createStatement()) {
+        try (Statement st = control().createStatement()) {
             Map<String, Boolean> existing = new TreeMap<>();
             try (ResultSet rs = st.executeQuery("SELECT slot_name, active FROM pg_replication_slots "
                     + "WHERE slot_type = 'physical' AND slot_name LIKE 'appliance\\_%'")) {
@@ -374,6 +439,7 @@ public final class PostgresSupervisor implements AutoCloseable {
                 }
             }
         } catch (SQLException e) {
+            dropControl();
             throw new IOException("keeping replication slots failed: " + e.getMessage(), e);
         }
     }
@@ -562,6 +628,7 @@ public final class PostgresSupervisor implements AutoCloseable {
     }
 
     private void startProcess(PgConfigFiles.RoleSettings startRole) throws IOException {
+        dropControl();
         writeConfig(startRole, PgConfigFiles.ClientAccess.CLOSED);
         diverged = false;
         receivedTimeline = 0;
@@ -623,10 +690,37 @@ public final class PostgresSupervisor implements AutoCloseable {
     }
 
     private void execute(String statement) throws IOException {
-        try (Connection c = sql.connect(); Statement st = c.createStatement()) {
+        try (Statement st = control().createStatement()) {
             st.execute(statement);
         } catch (SQLException e) {
+            dropControl();
             throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The daemon's session for control statements, kept open while postgres runs: a new session per statement
+     * (fork, SCRAM, setup) costs tens of milliseconds, paid several times in every takeover otherwise. A session
+     * that fails is dropped; the next statement opens a new one (the engine retries the failed step).
+     */
+    private Connection control() throws SQLException {
+        if (control != null && !control.isValid(2)) {
+            dropControl();    // postgres restarted or crashed since: one empty round trip tells
+        }
+        if (control == null) {
+            control = sql.connect();
+        }
+        return control;
+    }
+
+    private void dropControl() {
+        if (control != null) {
+            try {
+                control.close();
+            } catch (SQLException ignored) {
+                // the session is gone anyway
+            }
+            control = null;
         }
     }
 

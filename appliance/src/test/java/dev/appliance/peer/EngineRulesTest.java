@@ -455,9 +455,19 @@ class EngineRulesTest {
                     at("n2").state(state().gen(2).sync("n2").asyncs("n3").initWal(10)).local(standbyPg("n1", 100))
                             .live("n3", standbyPg("n2", 100)).confirmedAgo(Duration.ofSeconds(5)),
                     all(holds(VIEW_STALE), fenced(true))),
-                when("R4 a node that reaches no majority fences at once",
-                    at("n1").state(state().gen(2).sync("n2")).local(primaryPg(100).required("n2"))
+                when("R4 a primary that reaches no majority keeps serving while its lease lasts (a Raft election "
+                        + "must not cut its clients)",
+                    at("n1").state(state().gen(2).sync("n2")).local(primaryPg(100).required("n2").replica("n2", 100))
                             .live("n2", standbyPg("n1", 100)).noMajority(),
+                    all(fenced(false), routable(true), postgres(primary(true, "n2")))),
+                when("R4 a node that reaches no majority proposes nothing",
+                    at("n2").state(state().gen(2).sync("n2").asyncs("n3").initWal(10)).local(standbyPg("n1", 100))
+                            .live("n3", standbyPg("n2", 100)).noMajority(),
+                    all(fenced(false), d -> assertTrue(d.proposal().isEmpty(), () -> "proposed "
+                            + d.proposal().get().reason().summary()))),
+                when("R4 a node that reaches no majority fences once its lease runs out",
+                    at("n1").state(state().gen(2).sync("n2")).local(primaryPg(100).required("n2"))
+                            .live("n2", standbyPg("n1", 100)).noMajority().confirmedAgo(Duration.ofSeconds(2)),
                     all(holds(VIEW_STALE), fenced(true), postgres(primary(false, "n2")))),
                 when("R4 a node whose session was never confirmed does not bootstrap",
                     at("n1").local(stoppedPg(40).pristine()).liveNoData("n2").neverConfirmed(),

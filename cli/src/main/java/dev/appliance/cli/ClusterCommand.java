@@ -69,6 +69,7 @@ final class ClusterCommand {
                 requireFree(n.host(), List.of(7000, 5432, 8008, 6432));
             }
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stopping = true;
                 err.println("stopping the cluster...");
                 err.flush();
                 try {
@@ -110,13 +111,15 @@ final class ClusterCommand {
             return 0;
         }
 
+        private static volatile boolean stopping;
+
         /** Reports daemons that exit, until Ctrl-C. */
         private static void watch(LocalCluster cluster, PrintWriter err) throws InterruptedException {
             Map<MemberId, Boolean> reported = new HashMap<>();
             while (true) {
                 for (LocalCluster.NodeSpec n : cluster.nodes()) {
                     NodeProcess proc = cluster.process(n.id()).orElse(null);
-                    if (proc != null && !proc.alive() && reported.put(n.id(), true) == null) {
+                    if (!stopping && proc != null && !proc.alive() && reported.put(n.id(), true) == null) {
                         err.printf("%s's daemon exited (code %d); the cluster carries on without it. Its log: %s%n", n.id(),
                                 proc.awaitExit(Duration.ZERO), n.log());
                         err.flush();

@@ -27,6 +27,7 @@ public final class AckedWriter implements AutoCloseable {
     private final LocalCluster cluster;
     private final LocalCluster.AppDatabase app;
     private final NavigableMap<Long, Long> ackedAtNanos = new ConcurrentSkipListMap<>();
+    private final Map<Long, String> ackedBy = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong failures = new AtomicLong();
     private final Thread thread;
     private volatile boolean stop;
@@ -52,16 +53,19 @@ public final class AckedWriter implements AutoCloseable {
     private void run() {
         long next = System.currentTimeMillis() * 1000;
         Connection c = null;
+        String node = "";
         while (!stop) {
             try {
                 if (c == null) {
-                    c = connectToPrimary(cluster, app);
+                    node = cluster.status().path("primary").asText("");
+                    c = connectTo(cluster, app, node);
                 }
                 long id = next++;
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO acked (id) VALUES (?)")) {
                     ps.setLong(1, id);
                     ps.executeUpdate();
                 }
+                ackedBy.put(id, node);
                 ackedAtNanos.put(id, System.nanoTime());
             } catch (SQLException | IOException | RuntimeException e) {
                 failures.incrementAndGet();
@@ -76,7 +80,11 @@ public final class AckedWriter implements AutoCloseable {
 
     static Connection connectToPrimary(LocalCluster cluster, LocalCluster.AppDatabase app) throws IOException, SQLException {
         JsonNode s = cluster.status();
-        String primary = s.path("primary").asText("");
+        return connectTo(cluster, app, s.path("primary").asText(""));
+    }
+
+    private static Connection connectTo(LocalCluster cluster, LocalCluster.AppDatabase app, String primary)
+            throws IOException, SQLException {
         if (primary.isEmpty()) {
             throw new IOException("no primary yet");
         }
@@ -97,9 +105,10 @@ public final class AckedWriter implements AutoCloseable {
         return Map.copyOf(ackedAtNanos);
     }
 
-    /** The first acknowledgement at or after {@code nanos}, if any yet. */
-    public java.util.OptionalLong firstAckAfter(long nanos) {
-        return ackedAtNanos.values().stream().filter(t -> t >= nanos).mapToLong(Long::longValue).min();
+    /** The first acknowledgement at or after {@code nanos} by a node other than {@code notBy}, if any yet. */
+    public java.util.OptionalLong firstAckAfter(long nanos, String notBy) {
+        return ackedAtNanos.entrySet().stream().filter(e -> e.getValue() >= nanos && !notBy.equals(ackedBy.get(e.getKey())))
+                .mapToLong(Map.Entry::getValue).min();
     }
 
     public long failures() {
@@ -124,13 +133,23 @@ public final class AckedWriter implements AutoCloseable {
     }
 
     /** The acknowledged rows the current primary does not have. */
-    public Set<Long> missing() throws IOException, SQLException {
+    public Set<Long> missing() throws IOException, SQLException, InterruptedException {
         Set<Long> expected = acked();
         Set<Long> present = new TreeSet<>();
-        try (Connection c = connectToPrimary(cluster, app); Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT id FROM acked")) {
-            while (rs.next()) {
-                present.add(rs.getLong(1));
+        // The nodes' views of who is primary settle within moments of a change: retry a refused connection.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try (Connection c = connectToPrimary(cluster, app); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT id FROM acked")) {
+                while (rs.next()) {
+                    present.add(rs.getLong(1));
+                }
+                break;
+            } catch (SQLException | IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
             }
         }
         expected.removeAll(present);

@@ -59,10 +59,14 @@ public final class NodeProcess implements AutoCloseable {
             // Join the cgroup before anything else runs, so every socket the node opens is already in it.
             command.addAll(List.of("sh", "-c", "echo $$ > \"$0\"/cgroup.procs && exec \"$@\"", cgroup.toString()));
         }
-        command.addAll(List.of("setpriv", "--pdeathsig", "TERM", "--"));
+        // Its own session: a terminal's Ctrl-C reaches only the starter, which stops the nodes in order (replicas
+        // first), instead of every daemon and postgres at once (a primary would then try to hand over to a sync
+        // that is going away, and postgres would shut itself down under its daemon).
+        command.addAll(List.of("setsid", "setpriv", "--pdeathsig", "TERM", "--"));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of("-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
                 "-Dorg.slf4j.simpleLogger.log.org.apache.ratis=" + System.getProperty("harness.ratisLog", "error"),
+                "-Dorg.slf4j.simpleLogger.log.dev.appliance=" + System.getProperty("harness.applianceLog", "info"),
                 "-cp", System.getProperty("java.class.path"), "dev.appliance.node.Daemon", "--config", config.toString()));
         return launch(name, log, command, true);
     }
