@@ -39,14 +39,18 @@ public final class ApiClient {
     }
 
     public Answer get(String path) throws IOException {
-        return send(path, null);
+        return send("GET", path, null);
     }
 
     public Answer post(String path, JsonNode body) throws IOException {
-        return send(path, body == null ? JSON.createObjectNode() : body);
+        return send("POST", path, body == null ? JSON.createObjectNode() : body);
     }
 
-    private Answer send(String path, JsonNode body) throws IOException {
+    public Answer delete(String path) throws IOException {
+        return send("DELETE", path, null);
+    }
+
+    private Answer send(String method, String path, JsonNode body) throws IOException {
         IOException last = null;
         for (String url : urls) {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(20));
@@ -55,7 +59,9 @@ public final class ApiClient {
             }
             if (body != null) {
                 b.header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+                        .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
+            } else {
+                b.method(method, HttpRequest.BodyPublishers.noBody());
             }
             try {
                 HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());

@@ -8,10 +8,12 @@ import dev.appliance.consensus.state.InvalidDocumentException;
 import dev.appliance.consensus.state.Member;
 import dev.appliance.consensus.state.MemberId;
 import dev.appliance.consensus.state.Role;
+import dev.appliance.consensus.state.Route;
 import dev.appliance.consensus.state.Versioned;
 import dev.appliance.consensus.state.WalPosition;
 import dev.appliance.consensus.store.AuditEntry;
 import dev.appliance.consensus.store.ClusterDocuments;
+import dev.appliance.consensus.store.Documents;
 import dev.appliance.consensus.store.RaftStore;
 import dev.appliance.consensus.store.Session;
 import dev.appliance.node.NodeView;
@@ -21,6 +23,8 @@ import dev.appliance.peer.PgObservation;
 import dev.appliance.peer.PgState;
 import dev.appliance.postgres.PgStatus;
 import dev.appliance.postgres.ReplicationRow;
+import dev.appliance.proxy.ProxyService;
+import dev.appliance.proxy.RouteState;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -125,6 +129,43 @@ public final class ClusterJson {
     }
 
     /** {@code GET /status}: this node, in detail. */
+    /** Every agreed route, with the address each member's proxy serves it on. */
+    static ObjectNode routes(Documents store) throws InvalidDocumentException {
+        ObjectNode out = JSON.createObjectNode();
+        ArrayNode list = out.putArray("routes");
+        for (Versioned<Route> r : ClusterDocuments.routes(store).values()) {
+            list.add(route(r.value(), store));
+        }
+        return out;
+    }
+
+    static ObjectNode route(Route r, Documents store) throws InvalidDocumentException {
+        ObjectNode o = JSON.createObjectNode().put("id", r.id()).put("service", r.service()).put("leader", r.leader())
+                .put("port", r.port());
+        ArrayNode addresses = o.putArray("addresses");
+        ClusterDocuments.members(store).values().forEach(m -> addresses.add(m.value().host() + ":" + r.port()));
+        return o;
+    }
+
+    /** What this node's proxy does now: where leader routes go, what it listens on, and what it cannot. */
+    static ObjectNode proxy(ProxyService proxy) {
+        ObjectNode o = JSON.createObjectNode();
+        RouteState s = proxy.state();
+        if (s instanceof RouteState.Forward f) {
+            o.put("state", "forwarding").put("primary", f.member()).put("to", f.host() + ":" + f.port());
+        } else if (s instanceof RouteState.Hold h) {
+            o.put("state", "holding").put("why", h.why());
+        } else {
+            o.put("state", "refusing").put("why", ((RouteState.Refuse) s).why());
+        }
+        o.put("activeConnections", proxy.activeConnections()).put("nativeTransport", ProxyService.nativeTransport());
+        ObjectNode listening = o.putObject("listening");
+        proxy.listening().forEach(listening::put);
+        ObjectNode problems = o.putObject("problems");
+        proxy.problems().forEach(problems::put);
+        return o;
+    }
+
     static ObjectNode status(NodeView view, long daemonPid, long postgresPid, Duration uptime) {
         ObjectNode out = JSON.createObjectNode().put("id", view.self().value());
         ClusterState st = view.state() == null ? null : view.state().value();

@@ -8,6 +8,7 @@ import dev.appliance.config.Values;
 import dev.appliance.consensus.state.ClusterState;
 import dev.appliance.consensus.state.InvalidDocumentException;
 import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.Route;
 import dev.appliance.consensus.state.Role;
 import dev.appliance.consensus.state.WalPosition;
 import dev.appliance.consensus.store.WriteResult;
@@ -100,8 +101,10 @@ public final class HttpApi implements AutoCloseable {
                     case "/status" -> {
                         authorize(ex);
                         requireMethod(method, "GET");
-                        sendJson(ex, 200, ClusterJson.status(view, ProcessHandle.current().pid(),
-                                node.postgresPid().pid().orElse(0), Duration.between(node.startedAt(), Instant.now())));
+                        ObjectNode st = ClusterJson.status(view, ProcessHandle.current().pid(),
+                                node.postgresPid().pid().orElse(0), Duration.between(node.startedAt(), Instant.now()));
+                        st.set("proxy", ClusterJson.proxy(node.proxy()));
+                        sendJson(ex, 200, st);
                     }
                     case "/cluster" -> {
                         authorize(ex);
@@ -153,7 +156,47 @@ public final class HttpApi implements AutoCloseable {
                                 "stopping; a primary hands over to its sync first"));
                         CompletableFuture.runAsync(stopRequested);
                     }
-                    default -> throw new Refusal(404, "no such endpoint: " + path, null);
+                    case "/routes" -> {
+                        authorize(ex);
+                        if ("GET".equals(method)) {
+                            sendJson(ex, 200, ClusterJson.routes(node.store()));
+                            break;
+                        }
+                        requireMethod(method, "GET", "POST");
+                        JsonNode body = body(ex);
+                        String service = body.path("service").asText(Route.POSTGRES);
+                        if (!Route.POSTGRES.equals(service)) {
+                            throw new Refusal(400, "service: the only service is 'postgres'", "service");
+                        }
+                        if (body.has("leader") && !body.get("leader").asBoolean(false)) {
+                            throw new Refusal(400, "leader: only leader routes (to the primary) exist today", "leader");
+                        }
+                        Integer port = null;
+                        if (body.hasNonNull("port")) {
+                            if (!body.get("port").canConvertToInt() || body.get("port").asInt() < 1
+                                    || body.get("port").asInt() > 65535 || !body.get("port").isIntegralNumber()) {
+                                throw new Refusal(400, "port: must be a whole number 1-65535", "port");
+                            }
+                            port = body.get("port").asInt();
+                        }
+                        String id = body.hasNonNull("id") ? body.get("id").asText() : null;
+                        if (id != null && !id.matches("[a-z0-9][a-z0-9_-]{0,62}")) {
+                            throw new Refusal(400, "id: 1-63 of a-z, 0-9, '-', '_', starting with a letter or digit", "id");
+                        }
+                        Route r = await(node.addRoute(id, port, who(ex)));
+                        sendJson(ex, 201, ClusterJson.route(r, node.store()));
+                    }
+                    default -> {
+                        if (path.startsWith("/routes/") && path.length() > "/routes/".length()) {
+                            authorize(ex);
+                            requireMethod(method, "DELETE");
+                            Route r = await(node.removeRoute(path.substring("/routes/".length()), who(ex)));
+                            sendJson(ex, 200, ClusterJson.JSON.createObjectNode().put("result", "route " + r.id()
+                                    + " removed; no member listens on port " + r.port() + " any more"));
+                            break;
+                        }
+                        throw new Refusal(404, "no such endpoint: " + path, null);
+                    }
                 }
             } catch (Refusal r) {
                 ObjectNode err = ClusterJson.JSON.createObjectNode().put("error", r.getMessage());
@@ -216,12 +259,23 @@ public final class HttpApi implements AutoCloseable {
 
     private void written(HttpExchange ex, CompletableFuture<WriteResult> write, int okStatus, String what)
             throws IOException, Refusal {
-        WriteResult r;
+        WriteResult r = await(write);
+        if (!r.ok()) {
+            throw new Refusal(409, "not applied: " + r.status() + (r.detail().isEmpty() ? "" : " (" + r.detail() + ")"), null);
+        }
+        sendJson(ex, okStatus, ClusterJson.JSON.createObjectNode().put("result", what).put("version", r.version()));
+    }
+
+    /** The outcome of a write through the node: refused (404, 409) or unavailable (503) as an HTTP answer. */
+    private static <T> T await(CompletableFuture<T> f) throws Refusal {
         try {
-            r = write.get(15, TimeUnit.SECONDS);
+            return f.get(15, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            if (cause instanceof IllegalStateException) {
+            if (cause instanceof java.util.NoSuchElementException) {
+                throw new Refusal(404, cause.getMessage(), null);
+            }
+            if (cause instanceof IllegalStateException || cause instanceof IllegalArgumentException) {
                 throw new Refusal(409, cause.getMessage(), null);
             }
             throw new Refusal(503, "the consensus store did not take the change: " + cause.getMessage(), null);
@@ -231,10 +285,6 @@ public final class HttpApi implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new Refusal(503, "interrupted", null);
         }
-        if (!r.ok()) {
-            throw new Refusal(409, "not applied: " + r.status() + (r.detail().isEmpty() ? "" : " (" + r.detail() + ")"), null);
-        }
-        sendJson(ex, okStatus, ClusterJson.JSON.createObjectNode().put("result", what).put("version", r.version()));
     }
 
     private void authorize(HttpExchange ex) throws Refusal {

@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,13 +22,13 @@ import java.util.function.ToDoubleFunction;
 /** The daemon's Prometheus metrics, read from the node loop's latest view at every scrape. */
 public final class Metrics {
     private final Node node;
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry;
     private final MultiGauge lag;
     private final MultiGauge sessionAge;
 
     public Metrics(Node node) {
         this.node = node;
-        registry.config().commonTags("node", node.config().id().value(), "cluster", node.config().clusterName());
+        this.registry = node.registry();
         for (Role role : Role.values()) {
             gauge("appliance_role", "1 for this node's role in the agreed state", Tags.of("role", role.label()),
                     v -> v.state() != null && v.state().value().roleOf(v.self()) == role ? 1 : 0);

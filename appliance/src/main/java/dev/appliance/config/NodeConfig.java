@@ -34,6 +34,7 @@ public record NodeConfig(
         int postgresPort,
         int apiPort,
         int proxyPort,
+        Duration proxyHoldTimeout,
         Map<MemberId, String> peers,
         EngineSettings engine,
         Duration electionTimeoutMin,
@@ -82,6 +83,7 @@ public record NodeConfig(
         Integer pgPort = r.get(Settings.POSTGRES_PORT, Values::port);
         Integer apiPort = r.get(Settings.API_PORT, Values::port);
         Integer proxyPort = r.get(Settings.PROXY_PORT, Values::port);
+        Duration holdTimeout = r.get(Settings.PROXY_HOLD_TIMEOUT, Values::duration);
         Map<MemberId, String> peers = r.get(Settings.PEERS, NodeConfig::peers);
         Duration heartbeat = r.get(Settings.HEARTBEAT, Values::duration);
         Duration ttl = r.get(Settings.TTL, Values::duration);
@@ -155,7 +157,7 @@ public record NodeConfig(
         problems.addAll(0, src.problems());
         NodeConfig config = null;
         if (problems.isEmpty()) {
-            config = new NodeConfig(file, id, cluster, dataDir, host, raftPort, pgPort, apiPort, proxyPort,
+            config = new NodeConfig(file, id, cluster, dataDir, host, raftPort, pgPort, apiPort, proxyPort, holdTimeout,
                     peers.isEmpty() ? Map.of(id, host + ":" + raftPort) : peers, engine, electionMin, electionMax, pgBin,
                     pgUser, memory, cpus, slotKeep, cidr, startTimeout, cloneRate, overrides);
             try {

@@ -20,7 +20,9 @@ public final class Settings {
     public static final Setting API_PORT = new Setting("api.port", "8008", "port",
             "The HTTP API port (status, health probes, metrics, switchover).");
     public static final Setting PROXY_PORT = new Setting("proxy.port", "6432", "port",
-            "The port of the node's proxy to the primary.");
+            "Routes added without a port get the first free one from here up; cluster up's route uses this one.");
+    public static final Setting PROXY_HOLD_TIMEOUT = new Setting("proxy.hold.timeout", "10s", "duration",
+            "While there is no primary, the proxy holds new connections this long before it refuses them (57P03).");
     public static final Setting PEERS = new Setting("peers", "", "list",
             "The initial voting members as id=host:raftPort, comma-separated, this node included. Empty only "
                     + "with singleton.");
@@ -67,7 +69,7 @@ public final class Settings {
             "Per second, the most a clone copies from its source; 0: unlimited.");
 
     public static final List<Setting> ALL = List.of(NODE_ID, CLUSTER_NAME, DATA_DIR, HOST, RAFT_PORT, POSTGRES_PORT,
-            API_PORT, PROXY_PORT, PEERS, HEARTBEAT, TTL, FENCE_MARGIN, ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX,
+            API_PORT, PROXY_PORT, PROXY_HOLD_TIMEOUT, PEERS, HEARTBEAT, TTL, FENCE_MARGIN, ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX,
             SYNC_MAX_LAG, SYNC_DWELL, SYNC_FAIL_TIMEOUT, PG_RESTART_TIMEOUT, SWITCHOVER_TIMEOUT,
             ALLOW_TWO_NODE_FAILOVER, SINGLETON, POSTGRES_BIN, POSTGRES_USER, POSTGRES_MEMORY, POSTGRES_CPUS,
             POSTGRES_SLOT_WAL_KEEP, POSTGRES_CLIENT_CIDR, POSTGRES_START_TIMEOUT, CLONE_MAX_RATE);

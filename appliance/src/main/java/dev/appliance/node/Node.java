@@ -6,6 +6,7 @@ import dev.appliance.consensus.state.Freeze;
 import dev.appliance.consensus.state.InvalidDocumentException;
 import dev.appliance.consensus.state.Member;
 import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.Route;
 import dev.appliance.consensus.state.Role;
 import dev.appliance.consensus.state.SwitchoverRequest;
 import dev.appliance.consensus.state.Versioned;
@@ -31,7 +32,12 @@ import dev.appliance.peer.ViewHealth;
 import dev.appliance.postgres.PgBinaries;
 import dev.appliance.postgres.PgLayout;
 import dev.appliance.postgres.PgStatus;
+import dev.appliance.postgres.GuardedCancel;
 import dev.appliance.postgres.PostgresSupervisor;
+import dev.appliance.proxy.ProxyService;
+import dev.appliance.proxy.RouteState;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -41,6 +47,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -95,6 +102,7 @@ public final class Node implements AutoCloseable {
     // Confined to the loop thread.
     private EngineMemory memory = EngineMemory.EMPTY;
     private Instant confirmedAt;
+    private long catchUpIndex;
     private boolean renewInFlight;
     private boolean proposalInFlight;
     private boolean registerInFlight;
@@ -116,11 +124,23 @@ public final class Node implements AutoCloseable {
     private volatile long closeWatchUntil;
     private WalPosition watchedPromotion;
     private volatile boolean publishPromptly;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ProxyService proxy;
     private WalPosition publishedFlush;
 
     private Node(NodeConfig config, FileLock lock, RaftStore store, ClusterSecrets secrets, PostgresSupervisor pg) {
         this.config = config;
+        this.registry.config().commonTags("node", config.id().value(), "cluster", config.clusterName());
         this.self = config.id();
+        GuardedCancel cancel = new GuardedCancel(secrets.postgres());
+        this.proxy = new ProxyService(config.host(), config.proxyHoldTimeout(), registry, (primary, pid) -> {
+            try {
+                LOG.debug("{}: cancel of backend {} on {}: {}", self, pid, primary, cancel.cancel(primary.host(),
+                        primary.port(), pid));
+            } catch (java.sql.SQLException e) {
+                LOG.warn("{}: a client's cancel of backend {} on {} failed: {}", self, pid, primary, e.getMessage());
+            }
+        });
         this.lock = lock;
         this.store = store;
         this.secrets = secrets;
@@ -274,6 +294,11 @@ public final class Node implements AutoCloseable {
                 pg.pid().orElse(0), config.source() == null ? "" : config.source().toString()))).whenComplete((r, e) -> onLoop(() -> {
             renewInFlight = false;
             if (e == null && r.ok() && (confirmedAt == null || sentAt.isAfter(confirmedAt))) {
+                if (confirmedAt == null || !clock.instant().isBefore(confirmedAt.plus(config.engine().fenceAfter()))) {
+                    // The lease had lapsed: the session may have expired and this node been replaced meanwhile.
+                    // Its view counts only once it has applied the log up to this renewal (its index).
+                    catchUpIndex = r.version();
+                }
                 confirmedAt = sentAt;
                 publishedFlush = published.pg().flush();
             }
@@ -306,6 +331,7 @@ public final class Node implements AutoCloseable {
         if (closing) {
             return;
         }
+        long applied = store.appliedIndex();    // before the state is read: that state is at least this new
         Versioned<ClusterState> state;
         try {
             state = ClusterDocuments.clusterState(store).orElse(null);
@@ -316,10 +342,11 @@ public final class Node implements AutoCloseable {
         }
         Map<MemberId, MemberStatus> sessions = sessions();
         PgStatus pgStatus = status;
-        ViewHealth health = new ViewHealth(confirmedAt, store.view().majorityReachable());
+        ViewHealth health = new ViewHealth(confirmedAt, store.view().majorityReachable(), applied >= catchUpIndex);
         Decision d = engine.decide(new EngineInput(self, config.engine(), state, sessions, pgStatus.observation(), health,
                 memory, clock.instant()));
         memory = d.memory();
+        boolean publishNow = last != null && (last.routable() != d.routable() || last.fenced() != d.fenced());
         last = d;
         decisions.incrementAndGet();
         if (state != null && !state.value().primary().equals(primarySeen)) {
@@ -339,6 +366,10 @@ public final class Node implements AutoCloseable {
             resigned = false;
         }
         drive(d, state, sessions, pgStatus);
+        if (publishNow) {
+            renew();    // proxies on other nodes route by this flag: let them know now, not at the next heartbeat
+        }
+        routeProxy(d, state, sessions);
         publishPromptly = state != null && switchoverWaitsOnSelf(state.value());
         if (publishPromptly) {
             watchClosely(CLOSE_WATCH_FOR);
@@ -469,6 +500,23 @@ public final class Node implements AutoCloseable {
                         e.getMessage());
             }
         }));
+    }
+
+    // ---- proxy ----
+
+    private void routeProxy(Decision d, Versioned<ClusterState> state, Map<MemberId, MemberStatus> sessions) {
+        Map<MemberId, Member> members = new TreeMap<>();
+        List<Route> routes = new ArrayList<>();
+        try {
+            ClusterDocuments.members(store).forEach((id, m) -> members.put(id, m.value()));
+            ClusterDocuments.routes(store).values().forEach(r -> routes.add(r.value()));
+        } catch (InvalidDocumentException e) {
+            logOnce("the agreed members or routes cannot be read (" + e.getMessage() + "); the proxy holds connections");
+            proxy.route(new RouteState.Hold("the agreed members or routes cannot be read"));
+            return;
+        }
+        proxy.routes(routes);
+        proxy.route(LeaderRouting.of(self, d, state == null ? null : state.value(), sessions, members));
     }
 
     // ---- postgres ----
@@ -650,6 +698,79 @@ public final class Node implements AutoCloseable {
         }, "unfrozen by " + by);
     }
 
+    /**
+     * Adds a leader route for postgres on {@code port}, or on the first port from {@code proxy.port} up that no
+     * route or member uses. Every member's proxy listens on it as soon as the write applies.
+     */
+    public CompletableFuture<Route> addRoute(String id, Integer port, String by) {
+        return CompletableFuture.supplyAsync(() -> {
+            for (int attempt = 0; attempt < 10; attempt++) {
+                Map<String, Versioned<Route>> routes;
+                Set<Integer> taken = new java.util.HashSet<>();
+                try {
+                    routes = ClusterDocuments.routes(store);
+                    ClusterDocuments.members(store).values().forEach(m -> taken.addAll(List.of(m.value().raftPort(),
+                            m.value().pgPort(), m.value().apiPort())));
+                } catch (InvalidDocumentException e) {
+                    throw new IllegalStateException("the agreed routes or members cannot be read: " + e.getMessage());
+                }
+                Map<Integer, String> byPort = new TreeMap<>();
+                routes.values().forEach(r -> byPort.put(r.value().port(), r.value().id()));
+                int chosen;
+                if (port != null) {
+                    if (byPort.containsKey(port)) {
+                        throw new IllegalStateException("port " + port + " is already route " + byPort.get(port) + "'s");
+                    }
+                    if (taken.contains(port)) {
+                        throw new IllegalStateException("port " + port + " is a member's raft, postgres or api port");
+                    }
+                    chosen = port;
+                } else {
+                    chosen = config.proxyPort();
+                    while (byPort.containsKey(chosen) || taken.contains(chosen)) {
+                        chosen++;
+                    }
+                    if (chosen > 65535) {
+                        throw new IllegalStateException("no free port from " + config.proxyPort() + " up; give one");
+                    }
+                }
+                Route r = new Route(id == null ? "postgres-" + chosen : id, Route.POSTGRES, true, chosen);
+                if (routes.containsKey(r.id())) {
+                    throw new IllegalStateException("a route named " + r.id() + " exists already");
+                }
+                WriteResult w = store.put(ClusterDocuments.addRoute(r, self.value(), "route added by " + by)).join();
+                if (w.ok()) {
+                    return r;
+                }
+                if (w.status() != WriteResult.Status.VERSION_CONFLICT) {
+                    throw new IllegalStateException("the route was not added: " + w.status() + " " + w.detail());
+                }
+            }
+            throw new IllegalStateException("the routes kept changing; try again");
+        });
+    }
+
+    /** Removes a route; every member's proxy stops listening on it and closes its connections. */
+    public CompletableFuture<Route> removeRoute(String id, String by) {
+        return CompletableFuture.supplyAsync(() -> {
+            Versioned<Route> r;
+            try {
+                r = ClusterDocuments.routes(store).get(id);
+            } catch (InvalidDocumentException e) {
+                throw new IllegalStateException("the agreed routes cannot be read: " + e.getMessage());
+            }
+            if (r == null) {
+                throw new java.util.NoSuchElementException("no route " + id);
+            }
+            WriteResult w = store.put(ClusterDocuments.removeRoute(id, r.version(), self.value(), "route removed by " + by))
+                    .join();
+            if (!w.ok()) {
+                throw new IllegalStateException("the route was not removed: " + w.status() + " " + w.detail());
+            }
+            return r.value();
+        });
+    }
+
     /** A compare-and-set of the cluster state that changes only what {@code change} changes, retried on a race. */
     private CompletableFuture<WriteResult> amend(UnaryOperator<ClusterState> change, String reason) {
         return CompletableFuture.supplyAsync(() -> {
@@ -680,6 +801,14 @@ public final class Node implements AutoCloseable {
 
     public NodeConfig config() {
         return config;
+    }
+
+    public ProxyService proxy() {
+        return proxy;
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
     }
 
     public RaftStore store() {
@@ -788,6 +917,7 @@ public final class Node implements AutoCloseable {
             return;
         }
         closing = true;
+        proxy.close();
         watch.close();
         observer.shutdownNow();
         loop.shutdown();

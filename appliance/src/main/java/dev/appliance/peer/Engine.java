@@ -47,12 +47,14 @@ public final class Engine implements DecisionFunction {
      * Rule 4. The store expires a session {@code ttl} after the leader applied its last renewal, and that
      * renewal was sent no earlier than {@code confirmedAt}; fencing at {@code confirmedAt + ttl - fenceMargin}
      * therefore happens before anyone can take this node's place, with {@code fenceMargin} to spare for
-     * clock-rate drift and the time it takes to fence.
+     * clock-rate drift and the time it takes to fence. A fresh lease alone is not enough after it lapsed (the
+     * node was cut off): the renewal may be confirmed before the node's copy of the state shows what happened
+     * meanwhile (it was deposed), so it also stays fenced until it has applied the log up to that renewal.
      */
     private static Decision fenceIfStale(Situation s, Verdict v) {
         ViewHealth view = s.in.view();
         Instant freshUntil = view.confirmedAt() == null ? null : view.confirmedAt().plus(s.settings.fenceAfter());
-        boolean stale = freshUntil == null || !s.now.isBefore(freshUntil);
+        boolean stale = freshUntil == null || !s.now.isBefore(freshUntil) || !view.caughtUp();
         if (!stale) {
             s.wakeAt(freshUntil);
             // Without a majority nothing can be written anyway; the lease alone decides fencing, so that a Raft
@@ -65,7 +67,9 @@ public final class Engine implements DecisionFunction {
         if (postgres instanceof PostgresTarget.Primary p) {
             postgres = new PostgresTarget.Primary(p.syncRequired(), false);
         }
-        String why = freshUntil == null ? "no renewal confirmed yet" : "last confirmed renewal sent at " + view.confirmedAt();
+        String why = freshUntil == null ? "no renewal confirmed yet"
+                : !view.caughtUp() ? "its copy of the agreed state is behind its latest renewal; catching up"
+                : "last confirmed renewal sent at " + view.confirmedAt();
         Reason reason = Reason.of(ReasonCode.VIEW_STALE, why + "; otherwise: " + v.reason().summary());
         return new Decision(Optional.empty(), postgres, true, false, v.resign(), s.recheckIn(), reason, s.memory());
     }

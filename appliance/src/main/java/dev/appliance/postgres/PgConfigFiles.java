@@ -148,9 +148,10 @@ final class PgConfigFiles {
         s.peerHosts().forEach(h -> peers.add(hbaAddress(h)));
         peers.add(hbaAddress(s.host()));
         b.append("local   all          ").append(pad(PgCredentials.SUPERUSER)).append("                  scram-sha-256\n");
-        b.append("host    all          ").append(pad(PgCredentials.SUPERUSER)).append(pad(hbaAddress(s.host())))
-                .append("scram-sha-256\n");
         for (String peer : peers) {
+            // The daemon superuser from the members too: a member's proxy carries out cancel requests for
+            // backends on the primary (GuardedCancel), which needs the right to signal them.
+            b.append("host    all          ").append(pad(PgCredentials.SUPERUSER)).append(pad(peer)).append("scram-sha-256\n");
             b.append("host    replication  ").append(pad(PgCredentials.REPLICATION)).append(pad(peer)).append("scram-sha-256\n");
             b.append("host    all          ").append(pad(PgCredentials.REPLICATION)).append(pad(peer)).append("scram-sha-256\n");
         }

@@ -465,6 +465,11 @@ class EngineRulesTest {
                             .live("n3", standbyPg("n2", 100)).noMajority(),
                     all(fenced(false), d -> assertTrue(d.proposal().isEmpty(), () -> "proposed "
                             + d.proposal().get().reason().summary()))),
+                when("R4 a node whose copy of the state is behind its latest confirmed renewal stays fenced "
+                        + "(a healed partition: it may have been deposed meanwhile)",
+                    at("n1").state(state().gen(1).sync("n2")).local(primaryPg(100).required("n2"))
+                            .live("n2", standbyPg("n1", 100)).catchingUp(),
+                    all(holds(VIEW_STALE), fenced(true), routable(false), postgres(primary(false, "n2")))),
                 when("R4 a node that reaches no majority fences once its lease runs out",
                     at("n1").state(state().gen(2).sync("n2")).local(primaryPg(100).required("n2"))
                             .live("n2", standbyPg("n1", 100)).noMajority().confirmedAgo(Duration.ofSeconds(2)),

@@ -138,6 +138,7 @@ final class Fixture {
         private Instant now = T0.plusSeconds(100);
         private Instant confirmedAt;
         private boolean majority = true;
+        private boolean caughtUp = true;
         private EngineMemory memory = EngineMemory.EMPTY;
         private final Map<MemberId, Instant> healthySince = new TreeMap<>();
         private boolean confirmedNever;
@@ -157,6 +158,8 @@ final class Fixture {
         Input confirmedAgo(Duration v) { confirmedAt = now.minus(v); return this; }
         Input neverConfirmed() { confirmedNever = true; return this; }
         Input noMajority() { majority = false; return this; }
+
+        Input catchingUp() { caughtUp = false; return this; }
         Input memory(EngineMemory v) { memory = v; return this; }
         /** Marks members as streaming under the lag limit long enough to be sync candidates. */
         Input dwelt(String... members) {
@@ -177,7 +180,7 @@ final class Fixture {
             healthy.putAll(healthySince);
             EngineMemory mem = memory.toBuilder().healthySince(healthy).build();
             Versioned<ClusterState> versioned = state == null ? null : new Versioned<>(version, state);
-            return new EngineInput(self, settings, versioned, live, local, new ViewHealth(confirmed, majority), mem, now);
+            return new EngineInput(self, settings, versioned, live, local, new ViewHealth(confirmed, majority, caughtUp), mem, now);
         }
 
         Decision decide() {

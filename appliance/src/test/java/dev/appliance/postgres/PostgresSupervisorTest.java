@@ -63,6 +63,27 @@ class PostgresSupervisorTest {
                 });
                 await("the commit waiting for the sync", () -> waitingForSync(nodes) == 1, WAIT);
                 assertFalse(commit.isDone(), "a commit is not acknowledged while the sync is down");
+                // A4: a client's cancel must not end that wait (postgres would acknowledge the commit).
+                GuardedCancel guarded = new GuardedCancel(nodes.credentials);
+                int waiting = (int) count(nodes, 0, "SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'");
+                assertEquals(GuardedCancel.Outcome.DROPPED_WAITING_FOR_SYNC, guarded.cancel(nodes.host(0), nodes.port(0), waiting));
+                Thread.sleep(300);
+                assertFalse(commit.isDone(), "a dropped cancel leaves the commit waiting for the sync");
+                try (Connection other = nodes.connect(0); Statement st = other.createStatement()) {
+                    CompletableFuture<SQLException> sleeping = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            st.execute("SELECT pg_sleep(30)");
+                            return null;
+                        } catch (SQLException e) {
+                            return e;
+                        }
+                    });
+                    await("the sleeper running", () -> count(nodes, 0,
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'") == 1, WAIT);
+                    int sleeper = (int) count(nodes, 0, "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep'");
+                    assertEquals(GuardedCancel.Outcome.CANCELLED, guarded.cancel(nodes.host(0), nodes.port(0), sleeper));
+                    assertEquals("57014", sleeping.get(10, TimeUnit.SECONDS).getSQLState(), "any other query is cancelled");
+                }
                 nodes.node(1).startAsStandby(nodes.upstream(0));
                 commit.get(30, TimeUnit.SECONDS);
             }

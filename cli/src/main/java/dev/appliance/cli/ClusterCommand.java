@@ -89,9 +89,9 @@ final class ClusterCommand {
                 err.println("  " + line);
                 err.flush();
             });
-            String primary = status.path("primary").asText();
-            LocalCluster.NodeSpec p = cluster.node(MemberId.of(primary));
-            String databaseUrl = cluster.appDatabase().url(p);
+            int routePort = cluster.leaderRoute();
+            LocalCluster.NodeSpec p = cluster.nodes().get(0);
+            String databaseUrl = cluster.appDatabase().url(p, routePort);
             Map<String, String> env = new LinkedHashMap<>();
             env.put("APPLIANCE_URL", p.api());
             env.put("APPLIANCE_TOKEN", cluster.token().orElseThrow());
@@ -103,8 +103,8 @@ final class ClusterCommand {
             out.println(LocalCluster.picture(status));
             out.println("DATABASE_URL=" + databaseUrl);
             out.println("APPLIANCE_URL, APPLIANCE_TOKEN and DATABASE_URL are in " + envFile);
-            out.println("DATABASE_URL points at the primary " + primary + " itself; after a failover, 'appliance cluster "
-                    + "status' names the new primary (a leader-tracking proxy is not built yet).");
+            out.println("Every node's proxy forwards port " + routePort + " to the primary, whichever node that is; "
+                    + "DATABASE_URL goes through " + p.id() + "'s.");
             out.println("Ctrl-C stops the cluster.");
             out.flush();
             watch(cluster, err);
@@ -152,11 +152,8 @@ final class ClusterCommand {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--url", description = "A daemon's API, e.g. http://127.0.0.11:8008.")
-        String url;
-
-        @Option(names = "--dir", paramLabel = "DIR", description = "A cluster made by 'cluster up'. Default ./appliance-cluster.")
-        Path dir = DEFAULT_DIR;
+        @picocli.CommandLine.Mixin
+        ApiTarget target;
 
         @Option(names = "--json", description = "Print the JSON document (a stable contract).")
         boolean json;
@@ -164,7 +161,7 @@ final class ClusterCommand {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            ApiClient.Answer a = client(url, dir).get("/cluster");
+            ApiClient.Answer a = target.client().get("/cluster");
             if (!a.ok()) {
                 spec.commandLine().getErr().println("appliance: " + a.from() + " answered: " + a.error());
                 return 1;

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "A consensus-backed PostgreSQL failover appliance.",
-        subcommands = {NodeCommand.class, ClusterCommand.class, SimulateCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {NodeCommand.class, ClusterCommand.class, RouteCommand.class, SimulateCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -128,9 +128,19 @@ public final class LocalCluster implements AutoCloseable {
             return "postgres://" + user + ":" + password + "@" + node.host() + ":5432/" + database;
         }
 
+        /** A {@code postgres://} URL through {@code node}'s proxy on a route's {@code port}. */
+        public String url(NodeSpec node, int port) {
+            return "postgres://" + user + ":" + password + "@" + node.host() + ":" + port + "/" + database;
+        }
+
         /** A JDBC URL to {@code node}'s postgres (credentials separate). */
         public String jdbc(NodeSpec node) {
             return "jdbc:postgresql://" + node.host() + ":5432/" + database;
+        }
+
+        /** A JDBC URL through {@code node}'s proxy on a route's {@code port}. */
+        public String jdbc(NodeSpec node, int port) {
+            return "jdbc:postgresql://" + node.host() + ":" + port + "/" + database;
         }
 
         public java.util.Properties properties() {
@@ -188,6 +198,48 @@ public final class LocalCluster implements AutoCloseable {
             throw new IOException("creating the application database on " + primary.id() + " failed: " + e.getMessage(), e);
         }
         return app;
+    }
+
+    /**
+     * The port of the cluster's leader route to postgres, added on 6432 when there is none; returns once every
+     * running node's proxy listens on it.
+     */
+    public int leaderRoute() throws IOException, InterruptedException {
+        int port = ensureLeaderRoute();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        for (NodeSpec n : nodes) {
+            while (running(n.id())) {
+                try (java.net.Socket s = new java.net.Socket()) {
+                    s.connect(new java.net.InetSocketAddress(n.host(), port), 1000);
+                    break;
+                } catch (IOException notYet) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IOException(n.id() + "'s proxy does not listen on " + n.host() + ":" + port
+                                + " (" + notYet.getMessage() + "); see " + n.log());
+                    }
+                    Thread.sleep(50);
+                }
+            }
+        }
+        return port;
+    }
+
+    private int ensureLeaderRoute() throws IOException {
+        ApiClient.Answer list = api().get("/routes");
+        if (!list.ok()) {
+            throw new IOException("listing the routes failed: " + list.error());
+        }
+        for (com.fasterxml.jackson.databind.JsonNode r : list.body().path("routes")) {
+            if (r.path("leader").asBoolean() && "postgres".equals(r.path("service").asText())) {
+                return r.path("port").asInt();
+            }
+        }
+        ApiClient.Answer added = api().post("/routes", ApiClient.JSON.createObjectNode().put("service", "postgres")
+                .put("leader", true).put("port", 6432).put("id", "postgres"));
+        if (!added.ok()) {
+            throw new IOException("adding the leader route failed: " + added.error());
+        }
+        return added.body().path("port").asInt();
     }
 
     /** Starts each node's daemon in the cgroup {@code cgroupOf} names (null: none), e.g. for partitions. */

@@ -49,6 +49,11 @@ public final class NodeProcess implements AutoCloseable {
         return launch(name, log, command, false);
     }
 
+    /** Starts another program (a benchmark's HAProxy or pgbouncer), its output appended to {@code log}. */
+    public static NodeProcess startProgram(String name, Path log, List<String> command) throws IOException {
+        return launch(name, log, command, true);
+    }
+
     /**
      * Starts a node daemon ({@code dev.appliance.node.Daemon}) with this JVM's class path. It gets SIGTERM when
      * this JVM ends (a parent-death signal), and its output is appended to {@code log} directly.

@@ -192,7 +192,7 @@ final class SimNode {
             viewSessions = w.store.liveSessions();
         }
         ViewHealth view = new ViewHealth(confirmedAt < 0 ? null : w.instant(confirmedAt),
-                w.net.majorityReachableAsSeenBy(id, w.now()));
+                w.net.majorityReachableAsSeenBy(id, w.now()), true);
         EngineInput input = new EngineInput(id, settings, viewState, viewSessions, observe(), view, memory,
                 w.instant(w.now()));
         Decision d = w.engine.decide(input);

@@ -1,7 +1,9 @@
 package dev.appliance.cluster;
 
 import static dev.appliance.cluster.ClusterFixture.id;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -39,6 +41,13 @@ class PartitionTest {
                 String primary = f.primary();
                 String sync = f.sync();
                 LocalCluster.NodeSpec cutOff = f.cluster.node(id(primary));
+                LocalCluster.AppDatabase app = f.cluster.appDatabase();
+                int port = f.cluster.leaderRoute();
+                LocalCluster.NodeSpec majorityNode = f.cluster.node(id(sync));
+                java.sql.Connection toOldPrimary = ProxyClusterTest.connect(app, majorityNode, port);
+                try (java.sql.Statement st = toOldPrimary.createStatement()) {
+                    assertEquals(cutOff.host(), ProxyClusterTest.serverAddress(st));
+                }
                 List<String> others = f.cluster.nodes().stream().filter(n -> !n.id().value().equals(primary))
                         .map(LocalCluster.NodeSpec::host).toList();
                 net.isolate(cutOff.host(), others);
@@ -49,13 +58,31 @@ class PartitionTest {
                     return s.path("fenced").asBoolean() && !s.path("postgres").path("writable").asBoolean();
                 });
                 f.awaitCluster("the sync taking over", LIMIT, () -> sync.equals(f.primary()));
+                // Across the partition nothing would ever end that connection: the route change must close it.
+                f.awaitCluster("the proxy closing its connection to the deposed primary", Duration.ofSeconds(10), () -> {
+                    try (java.sql.Statement st = toOldPrimary.createStatement()) {
+                        st.setQueryTimeout(2);
+                        st.execute("SELECT 1");
+                        return false;
+                    } catch (java.sql.SQLException e) {
+                        return toOldPrimary.isClosed() || "08006".equals(e.getSQLState());
+                    }
+                });
+                try (java.sql.Connection c = ProxyClusterTest.connect(app, majorityNode, port);
+                        java.sql.Statement st = c.createStatement()) {
+                    assertEquals(majorityNode.host(), ProxyClusterTest.serverAddress(st), "the route follows the takeover");
+                }
+                java.sql.SQLException refused = assertThrows(java.sql.SQLException.class,
+                        () -> ProxyClusterTest.connect(app, cutOff, port).close(), "the cut-off node must not route");
+                assertEquals("57P03", refused.getSQLState(), refused.getMessage());
                 writer.awaitMore(20, LIMIT);
                 assertTrue(writer.missing().isEmpty(), "acknowledged rows missing: " + writer.missing());
                 assertFalse(isolated.get("/primary").ok(), "the cut-off node does not pass the primary probe");
 
                 net.heal();
                 f.awaitCluster(primary + " rejoining as a healthy replica", Duration.ofSeconds(90),
-                        () -> f.member(primary).path("healthy").asBoolean());
+                        () -> f.member(primary).path("healthy").asBoolean()
+                                && List.of("sync", "async").contains(f.member(primary).path("role").asText()));
                 writer.awaitMore(20, LIMIT);
                 writer.close();
                 assertTrue(writer.missing().isEmpty(), "acknowledged rows missing: " + writer.missing());

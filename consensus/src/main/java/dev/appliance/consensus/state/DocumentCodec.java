@@ -30,6 +30,7 @@ public final class DocumentCodec<T> {
 
     public static final DocumentCodec<ClusterState> CLUSTER_STATE = new DocumentCodec<>("cluster-state", ClusterState.class);
     public static final DocumentCodec<Member> MEMBER = new DocumentCodec<>("member", Member.class);
+    public static final DocumentCodec<Route> ROUTE = new DocumentCodec<>("route", Route.class);
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .addModule(new JavaTimeModule())

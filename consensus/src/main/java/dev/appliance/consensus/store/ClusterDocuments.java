@@ -5,6 +5,7 @@ import dev.appliance.consensus.state.DocumentCodec;
 import dev.appliance.consensus.state.InvalidDocumentException;
 import dev.appliance.consensus.state.Member;
 import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.Route;
 import dev.appliance.consensus.state.Versioned;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +14,8 @@ import java.util.TreeMap;
 
 /**
  * Where the cluster's agreed documents live in the store, and how they are read and written typed: the
- * cluster state under {@value #CLUSTER_STATE}, the member registry under {@value #MEMBERS}{@code <id>}.
- * Routes ({@value #ROUTES}) and cluster settings ({@value #SETTINGS}) take their keys from here too.
+ * cluster state under {@value #CLUSTER_STATE}, the member registry under {@value #MEMBERS}{@code <id>}, the
+ * routes under {@value #ROUTES}{@code <id>}. Cluster settings ({@value #SETTINGS}) take their key from here too.
  */
 public final class ClusterDocuments {
     public static final String CLUSTER_STATE = "cluster";
@@ -62,5 +63,27 @@ public final class ClusterDocuments {
 
     public static Command.Put removeMember(MemberId id, String writer, String reason) {
         return new Command.Put(MEMBERS + id, -1, null, List.of(), writer, reason);
+    }
+
+    public static Map<String, Versioned<Route>> routes(Documents d) throws InvalidDocumentException {
+        Map<String, Versioned<Route>> out = new TreeMap<>();
+        for (var e : d.documents(ROUTES).entrySet()) {
+            Route r = DocumentCodec.ROUTE.decode(e.getValue().value());
+            if (!e.getKey().equals(ROUTES + r.id())) {
+                throw new InvalidDocumentException("the route stored under '" + e.getKey() + "' is " + r.id());
+            }
+            out.put(r.id(), new Versioned<>(e.getValue().version(), r));
+        }
+        return out;
+    }
+
+    /** Adds a route; applied only if no route of that id exists (version 0). */
+    public static Command.Put addRoute(Route r, String writer, String reason) {
+        return new Command.Put(ROUTES + r.id(), 0, DocumentCodec.ROUTE.encodeToString(r), List.of(), writer, reason);
+    }
+
+    /** Removes the route at {@code expectedVersion} (compare-and-set, so a route changed meanwhile is kept). */
+    public static Command.Put removeRoute(String id, long expectedVersion, String writer, String reason) {
+        return new Command.Put(ROUTES + id, expectedVersion, null, List.of(), writer, reason);
     }
 }

@@ -1,0 +1,75 @@
+package dev.appliance.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The primary's side of a forwarded pair: copies what postgres sends back to the client, with backpressure.
+ * Until the session is ready it also reads (without consuming) the backend's cancel key.
+ */
+final class BackendHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(BackendHandler.class);
+    private final Channel client;
+    private final ProxyMetrics metrics;
+    private final BackendKeys keys;
+    private final RouteState.Forward primary;
+    private final BackendKeys.Reader reader = new BackendKeys.Reader();
+    private long key = -1;
+
+    BackendHandler(Channel client, ProxyMetrics metrics, BackendKeys keys, RouteState.Forward primary) {
+        this.client = client;
+        this.metrics = metrics;
+        this.keys = keys;
+        this.primary = primary;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf in = (ByteBuf) msg;
+        if (!reader.done() && key == -1) {
+            long k = reader.feed(in);
+            if (k != -1) {
+                key = k;
+                keys.add(k, primary, (int) (k >>> 32));
+            }
+        }
+        metrics.toClient(in.readableBytes());
+        client.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                ctx.channel().read();
+            } else {
+                f.channel().close();
+                ctx.close();
+            }
+        });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (key != -1) {
+            keys.remove(key);
+        }
+        closeOnFlush(client);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("primary {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    /** Closes {@code c} once what was written to it has been sent. */
+    static void closeOnFlush(Channel c) {
+        if (c.isActive()) {
+            c.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            c.close();
+        }
+    }
+}

@@ -1,0 +1,259 @@
+package dev.appliance.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of a leader route. It reads the first packet (a startup message, an SSL or GSS
+ * encryption request, or a cancel request), picks the primary (or waits for one), connects to it, hands it
+ * everything read so far, and from then on only copies bytes both ways, each read requested when the previous
+ * write completed (backpressure). SSL and GSS encryption requests are answered 'N' here, as postgres (without
+ * TLS) would. A refused connection gets a real ErrorResponse, never a bare reset. A cancel request is carried
+ * out only for a backend this proxy forwarded to, through the daemon's {@link CancelPolicy}.
+ */
+final class ClientHandler extends ChannelInboundHandlerAdapter implements LeaderRouter.Waiter {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientHandler.class);
+    private static final Duration FIRST_PACKET_TIMEOUT = Duration.ofSeconds(10);
+    private static final int CONNECT_TIMEOUT_MS = 3000;
+    private static final long RETRY_CONNECT_MS = 100;
+
+    private enum Phase { FIRST_PACKET, ROUTING, REFUSING, PIPING }
+
+    private final LeaderRouter router;
+    private final ProxyMetrics metrics;
+    private final Class<? extends SocketChannel> channelType;
+    private final Duration holdTimeout;
+    private final BackendKeys keys;
+    private final java.util.function.Consumer<BackendKeys.Entry> cancel;
+    private ChannelHandlerContext ctx;
+    private Phase phase = Phase.FIRST_PACKET;
+    private ByteBuf pending;
+    private Channel backend;
+    private long acceptedAt;
+    private long holdDeadline;
+    private long holdStartedAt;
+    private ScheduledFuture<?> firstPacketTimer;
+
+    ClientHandler(LeaderRouter router, ProxyMetrics metrics, Class<? extends SocketChannel> channelType, Duration holdTimeout,
+            BackendKeys keys, java.util.function.Consumer<BackendKeys.Entry> cancel) {
+        this.router = router;
+        this.metrics = metrics;
+        this.channelType = channelType;
+        this.holdTimeout = holdTimeout;
+        this.keys = keys;
+        this.cancel = cancel;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        acceptedAt = System.nanoTime();
+        metrics.opened();
+        pending = ctx.alloc().buffer(256);
+        firstPacketTimer = ctx.executor().schedule(() -> {
+            if (phase == Phase.FIRST_PACKET || phase == Phase.REFUSING) {
+                ctx.close();
+            }
+        }, FIRST_PACKET_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf in = (ByteBuf) msg;
+        if (phase == Phase.PIPING) {
+            metrics.toServer(in.readableBytes());
+            backend.writeAndFlush(in).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    ctx.channel().read();
+                } else {
+                    f.channel().close();
+                    ctx.close();
+                }
+            });
+            return;
+        }
+        if (pending == null) {
+            ReferenceCountUtil.release(in);
+            return;
+        }
+        pending.writeBytes(in);
+        in.release();
+        if (phase == Phase.FIRST_PACKET) {
+            onFirstBytes();
+        }
+    }
+
+    private void onFirstBytes() {
+        PgWire.FirstPacket p = PgWire.firstPacket(pending);
+        if (p == null) {
+            ctx.read();
+            return;
+        }
+        if (!p.ok()) {
+            metrics.refused("malformed");
+            fail(p.sqlState(), p.problem());
+            return;
+        }
+        if (p.encryptionRequest()) {
+            // Postgres runs without TLS here, so it would answer 'N' itself; answering here keeps the stream to it
+            // plain from the first byte, which lets the proxy read the backend's cancel key.
+            pending.skipBytes(p.length());
+            pending.discardReadBytes();
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            onFirstBytes();
+            return;
+        }
+        if (p.kind() == PgWire.Kind.CANCEL_REQUEST) {
+            int pid = pending.getInt(pending.readerIndex() + 8);
+            int secret = pending.getInt(pending.readerIndex() + 12);
+            BackendKeys.Entry target = keys.find(BackendKeys.key(pid, secret));
+            if (target == null) {
+                metrics.refused("cancel_unknown");
+                LOG.debug("a cancel request for a backend this proxy did not forward (pid {}): dropped", pid);
+            } else {
+                cancel.accept(target);
+            }
+            ctx.close();    // a cancel request gets no answer, ever
+            return;
+        }
+        phase = Phase.ROUTING;
+        holdDeadline = acceptedAt + holdTimeout.toNanos();
+        if (router.holding()) {
+            holdStartedAt = System.nanoTime();
+            metrics.holding(true);
+        }
+        router.route(this, ctx.channel().eventLoop(), holdDeadline);
+    }
+
+    @Override
+    public void proceed(RouteState.Forward target) {
+        if (!ctx.channel().isOpen() || phase != Phase.ROUTING) {
+            return;
+        }
+        Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop()).channel(channelType)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
+                .handler(new BackendHandler(ctx.channel(), metrics, keys, target));
+        b.connect(target.host(), target.port()).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                unreachable(target, f.cause());
+                return;
+            }
+            if (!ctx.channel().isOpen()) {
+                f.channel().close();
+                return;
+            }
+            ChannelGroup pairs = router.pairsIfCurrent(target);
+            if (pairs == null) {
+                f.channel().close();    // the primary changed while connecting: route again
+                router.route(this, ctx.channel().eventLoop(), holdDeadline);
+                return;
+            }
+            endHold();
+            backend = f.channel();
+            pairs.add(ctx.channel());
+            pairs.add(backend);
+            phase = Phase.PIPING;
+            ByteBuf data = pending;
+            pending = null;
+            metrics.toServer(data.readableBytes());
+            backend.writeAndFlush(data).addListener((ChannelFutureListener) w -> {
+                if (w.isSuccess()) {
+                    ctx.channel().read();
+                    backend.read();
+                } else {
+                    ctx.close();
+                }
+            });
+        });
+    }
+
+    /** The primary did not take the connection: try again (the route may change meanwhile) until the deadline. */
+    private void unreachable(RouteState.Forward target, Throwable cause) {
+        if (!ctx.channel().isOpen()) {
+            return;
+        }
+        if (System.nanoTime() + RETRY_CONNECT_MS * 1_000_000 >= holdDeadline) {
+            metrics.refused("unreachable");
+            fail(PgWire.CANNOT_CONNECT_NOW, "the primary " + target + " cannot be reached (" + cause.getMessage()
+                    + "); a failover may be in progress, try again");
+            return;
+        }
+        if (holdStartedAt == 0) {
+            holdStartedAt = System.nanoTime();
+            metrics.holding(true);
+        }
+        ctx.executor().schedule(() -> router.route(this, ctx.channel().eventLoop(), holdDeadline), RETRY_CONNECT_MS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void refuse(RouteState why) {
+        if (!ctx.channel().isOpen() || phase != Phase.ROUTING) {
+            return;
+        }
+        endHold();
+        if (why instanceof RouteState.Refuse r) {
+            metrics.refused("fenced");
+            fail(PgWire.CANNOT_CONNECT_NOW, "this node does not route connections now: " + r.why());
+        } else {
+            metrics.refused("no_primary");
+            String detail = why instanceof RouteState.Hold h ? h.why() : why.toString();
+            fail(PgWire.CANNOT_CONNECT_NOW, "no primary within " + holdTimeout.toSeconds() + " s: a failover is in "
+                    + "progress (" + detail + "); try again");
+        }
+    }
+
+    private void endHold() {
+        if (holdStartedAt != 0) {
+            metrics.holding(false);
+            metrics.held(System.nanoTime() - holdStartedAt);
+            holdStartedAt = 0;
+        }
+    }
+
+    /** Answers with a FATAL ErrorResponse and closes. */
+    private void fail(String sqlState, String message) {
+        phase = Phase.REFUSING;
+        ctx.writeAndFlush(PgWire.fatal(ctx.alloc(), sqlState, message)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        metrics.closed();
+        endHold();
+        if (firstPacketTimer != null) {
+            firstPacketTimer.cancel(false);
+        }
+        router.cancel(this, ctx.channel().eventLoop());
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+        if (backend != null) {
+            BackendHandler.closeOnFlush(backend);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("client {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}
