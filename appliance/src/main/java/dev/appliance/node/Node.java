@@ -74,6 +74,7 @@ public final class Node implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Node.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final long CLOSE_WATCH_MS = 20;
+    private static final int MAX_RENEWALS_IN_FLIGHT = 3;
     private static final Duration CLOSE_WATCH_FOR = Duration.ofSeconds(3);
 
     private final NodeConfig config;
@@ -86,6 +87,8 @@ public final class Node implements AutoCloseable {
     private final PostgresActions actions;
     private final DecisionFunction engine = new Engine();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "node-loop"));
+    private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "session-renewer"));
     private final ScheduledExecutorService observer = Executors.newSingleThreadScheduledExecutor(
             r -> daemon(r, "postgres-observer"));
     private final RaftStore.Subscription watch;
@@ -103,12 +106,12 @@ public final class Node implements AutoCloseable {
     private EngineMemory memory = EngineMemory.EMPTY;
     private Instant confirmedAt;
     private long catchUpIndex;
-    private boolean renewInFlight;
+    private final java.util.concurrent.atomic.AtomicInteger renewalsInFlight = new java.util.concurrent.atomic.AtomicInteger();
     private boolean proposalInFlight;
     private boolean registerInFlight;
-    private boolean resigned;
+    private volatile boolean resigned;
     private boolean cyclePending;
-    private Decision last;
+    private volatile Decision last;
     private String lastLogged = "";
     private Set<MemberId> slotsEnsured;
     private long slotsForPid = -1;
@@ -208,6 +211,9 @@ public final class Node implements AutoCloseable {
     private void begin() {
         long hb = config.engine().heartbeat().toMillis();
         observer.scheduleWithFixedDelay(this::observe, hb, hb, TimeUnit.MILLISECONDS);
+        // Renewals keep their own beat: a cycle slowed down (a starved CPU, a slow store read) must not delay
+        // the renewal that keeps this node's lease, or the node fences itself.
+        renewer.scheduleAtFixedRate(this::renew, 0, hb, TimeUnit.MILLISECONDS);
         loop.scheduleWithFixedDelay(this::heartbeat, 0, hb, TimeUnit.MILLISECONDS);
     }
 
@@ -275,24 +281,26 @@ public final class Node implements AutoCloseable {
 
     private void heartbeat() {
         try {
-            renew();
             cycle();
         } catch (RuntimeException e) {
             LOG.error("{}: the node loop failed and carries on: {}", self, e.toString(), e);
         }
     }
 
-    /** Renews this node's session with its latest status (at most one renewal in flight). On the loop thread. */
+    /**
+     * Renews this node's session with its latest status. Up to {@value #MAX_RENEWALS_IN_FLIGHT} renewals may be
+     * in flight, so one slow round trip does not hold back the next. Any thread; results land on the loop.
+     */
     private void renew() {
-        if (resigned || renewInFlight || closing) {
+        if (resigned || closing || renewalsInFlight.incrementAndGet() > MAX_RENEWALS_IN_FLIGHT) {
+            renewalsInFlight.decrementAndGet();
             return;
         }
-        renewInFlight = true;
         Instant sentAt = clock.instant();
         MemberStatus published = publishedStatus();
         store.renew(StatusCodec.encode(published, new StatusCodec.NodeFacts(ProcessHandle.current().pid(),
                 pg.pid().orElse(0), config.source() == null ? "" : config.source().toString()))).whenComplete((r, e) -> onLoop(() -> {
-            renewInFlight = false;
+            renewalsInFlight.decrementAndGet();
             if (e == null && r.ok() && (confirmedAt == null || sentAt.isAfter(confirmedAt))) {
                 if (confirmedAt == null || !clock.instant().isBefore(confirmedAt.plus(config.engine().fenceAfter()))) {
                     // The lease had lapsed: the session may have expired and this node been replaced meanwhile.
@@ -919,6 +927,7 @@ public final class Node implements AutoCloseable {
         closing = true;
         proxy.close();
         watch.close();
+        renewer.shutdownNow();
         observer.shutdownNow();
         loop.shutdown();
         try {

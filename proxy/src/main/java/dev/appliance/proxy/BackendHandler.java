@@ -10,7 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The primary's side of a forwarded pair: copies what postgres sends back to the client, with backpressure.
+ * The primary's side of a forwarded pair: copies what postgres sends back to the client, flushing once per batch
+ * of reads, and stops the client's reads while postgres' socket is full.
  * Until the session is ready it also reads (without consuming) the backend's cancel key.
  */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
@@ -40,14 +41,18 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
             }
         }
         metrics.toClient(in.readableBytes());
-        client.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                ctx.channel().read();
-            } else {
-                f.channel().close();
-                ctx.close();
-            }
-        });
+        client.write(in, client.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        client.flush();
+    }
+
+    /** Backpressure: stop reading from the client while the primary cannot take more. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        client.config().setAutoRead(ctx.channel().isWritable());
     }
 
     @Override

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection of a leader route. It reads the first packet (a startup message, an SSL or GSS
  * encryption request, or a cancel request), picks the primary (or waits for one), connects to it, hands it
- * everything read so far, and from then on only copies bytes both ways, each read requested when the previous
- * write completed (backpressure). SSL and GSS encryption requests are answered 'N' here, as postgres (without
+ * everything read so far, and from then on only copies bytes both ways: writes are flushed once per batch of
+ * reads, and each side stops reading while the other side cannot take more (backpressure by writability). SSL and GSS encryption requests are answered 'N' here, as postgres (without
  * TLS) would. A refused connection gets a real ErrorResponse, never a bare reset. A cancel request is carried
  * out only for a backend this proxy forwarded to, through the daemon's {@link CancelPolicy}.
  */
@@ -77,14 +77,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
         ByteBuf in = (ByteBuf) msg;
         if (phase == Phase.PIPING) {
             metrics.toServer(in.readableBytes());
-            backend.writeAndFlush(in).addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess()) {
-                    ctx.channel().read();
-                } else {
-                    f.channel().close();
-                    ctx.close();
-                }
-            });
+            backend.write(in, backend.voidPromise());
             return;
         }
         if (pending == null) {
@@ -175,8 +168,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
             metrics.toServer(data.readableBytes());
             backend.writeAndFlush(data).addListener((ChannelFutureListener) w -> {
                 if (w.isSuccess()) {
-                    ctx.channel().read();
-                    backend.read();
+                    // From here on both sides read on their own; each stops while the other side's socket is full.
+                    ctx.channel().config().setAutoRead(true);
+                    backend.config().setAutoRead(true);
                 } else {
                     ctx.close();
                 }
@@ -232,6 +226,22 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
     private void fail(String sqlState, String message) {
         phase = Phase.REFUSING;
         ctx.writeAndFlush(PgWire.fatal(ctx.alloc(), sqlState, message)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** One flush per batch of reads, not one per read. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (phase == Phase.PIPING) {
+            backend.flush();
+        }
+    }
+
+    /** Backpressure: stop reading from the primary while the client cannot take more. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (backend != null) {
+            backend.config().setAutoRead(ctx.channel().isWritable());
+        }
     }
 
     @Override
