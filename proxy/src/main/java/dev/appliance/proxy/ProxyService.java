@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A node's proxy: one listener per agreed route on this node's address, all following the same leader
  * decision ({@link #route(RouteState)}). Native epoll where the platform has it, pooled buffers, no per-byte
- * work in Java: bytes are copied between sockets as buffers, each read requested when the previous write
- * completed.
+ * work in Java: bytes are copied between sockets as pooled buffers, flushed once per batch of reads, and a
+ * side stops reading while the other side cannot take more.
  */
 public final class ProxyService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyService.class);
