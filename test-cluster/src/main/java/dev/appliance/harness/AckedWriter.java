@@ -33,9 +33,12 @@ public final class AckedWriter implements AutoCloseable {
     private volatile boolean stop;
     private volatile String lastError = "";
 
-    private AckedWriter(LocalCluster cluster, LocalCluster.AppDatabase app) {
+    private final int routePort;
+
+    private AckedWriter(LocalCluster cluster, LocalCluster.AppDatabase app, int routePort) {
         this.cluster = cluster;
         this.app = app;
+        this.routePort = routePort;
         this.thread = new Thread(this::run, "acked-writer");
         this.thread.setDaemon(true);
     }
@@ -45,9 +48,44 @@ public final class AckedWriter implements AutoCloseable {
         try (Connection c = connectToPrimary(cluster, app); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS acked (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())");
         }
-        AckedWriter w = new AckedWriter(cluster, app);
+        AckedWriter w = new AckedWriter(cluster, app, 0);
         w.thread.start();
         return w;
+    }
+
+    /**
+     * A writer that connects as an application would through the leader route: one URL listing every node's
+     * proxy on {@code routePort} (pgJDBC tries them in order, so a dead node is skipped), never asking who
+     * is primary. Which node acknowledged a row is read from the session ({@code inet_server_addr}).
+     */
+    public static AckedWriter startThroughProxies(LocalCluster cluster, LocalCluster.AppDatabase app, int routePort)
+            throws IOException, SQLException {
+        try (Connection c = connectToPrimary(cluster, app); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS acked (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())");
+        }
+        AckedWriter w = new AckedWriter(cluster, app, routePort);
+        w.thread.start();
+        return w;
+    }
+
+    private Connection connectThroughProxies() throws SQLException {
+        StringBuilder hosts = new StringBuilder();
+        for (LocalCluster.NodeSpec n : cluster.nodes()) {
+            hosts.append(hosts.length() == 0 ? "" : ",").append(n.host()).append(':').append(routePort);
+        }
+        java.util.Properties p = app.properties();
+        p.setProperty("connectTimeout", "15");
+        p.setProperty("loginTimeout", "20");
+        return DriverManager.getConnection("jdbc:postgresql://" + hosts + "/" + app.database(), p);
+    }
+
+    private String servedBy(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT host(inet_server_addr())")) {
+            rs.next();
+            String host = rs.getString(1);
+            return cluster.nodes().stream().filter(n -> n.host().equals(host)).map(n -> n.id().value()).findFirst()
+                    .orElse(host);
+        }
     }
 
     private void run() {
@@ -56,7 +94,10 @@ public final class AckedWriter implements AutoCloseable {
         String node = "";
         while (!stop) {
             try {
-                if (c == null) {
+                if (c == null && routePort != 0) {
+                    c = connectThroughProxies();
+                    node = servedBy(c);
+                } else if (c == null) {
                     node = cluster.status().path("primary").asText("");
                     c = connectTo(cluster, app, node);
                 }

@@ -16,7 +16,8 @@ import java.util.TreeMap;
 
 /**
  * {@code bench/failover}: a 3-node cluster of real daemons on 127.0.0.61-63 at the default settings, with a
- * client committing one row at a time through whichever node is primary.
+ * client committing one row at a time through the leader route (a URL naming every node's proxy), or with
+ * {@code --direct} to the primary's own postgres.
  * <ul>
  *   <li>Unplanned: SIGKILL of the primary's daemon (its postgres dies with it), at offsets spread across the
  *       heartbeat period; measured from the kill to the first write acknowledged afterwards. The killed node is
@@ -35,13 +36,15 @@ public final class FailoverBench {
         int runs = 10;
         int switchovers = 5;
         boolean keepLogs = false;
+        boolean direct = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--keep-logs": keepLogs = true; break;
+                case "--direct": direct = true; break;
                 case "--runs": runs = Integer.parseInt(args[++i]); break;
                 case "--switchovers": switchovers = Integer.parseInt(args[++i]); break;
                 default:
-                    System.err.println("usage: FailoverBench [--runs N (10)] [--switchovers N (5)] [--keep-logs]");
+                    System.err.println("usage: FailoverBench [--runs N (10)] [--switchovers N (5)] [--direct] [--keep-logs]");
                     System.exit(2);
             }
         }
@@ -54,7 +57,12 @@ public final class FailoverBench {
         try {
             cluster.startAll();
             cluster.awaitHealthy(Duration.ofMinutes(5), line -> System.out.println("  " + line));
-            AckedWriter writer = AckedWriter.start(cluster, cluster.appDatabase());
+            // As an application would: through the leader route, listing every node's proxy (--direct: to the
+            // primary's own postgres, found by asking the cluster).
+            AckedWriter writer = direct ? AckedWriter.start(cluster, cluster.appDatabase())
+                    : AckedWriter.startThroughProxies(cluster, cluster.appDatabase(), cluster.leaderRoute());
+            System.out.println("the client writes " + (direct ? "to the primary's postgres directly"
+                    : "through the leader route (every node's proxy in one URL)"));
             writer.awaitMore(100, Duration.ofSeconds(60));
             List<Double> failovers = new ArrayList<>();
             long lost = 0;
