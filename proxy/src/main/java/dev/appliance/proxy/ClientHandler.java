@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -29,7 +30,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
     private static final Logger LOG = LoggerFactory.getLogger(ClientHandler.class);
     private static final Duration FIRST_PACKET_TIMEOUT = Duration.ofSeconds(10);
     private static final int CONNECT_TIMEOUT_MS = 3000;
-    private static final long RETRY_CONNECT_MS = 100;
+    private static final long RETRY_CONNECT_MS = 25;
 
     private enum Phase { FIRST_PACKET, ROUTING, REFUSING, PIPING }
 
@@ -47,6 +48,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
     private long holdDeadline;
     private long holdStartedAt;
     private ScheduledFuture<?> firstPacketTimer;
+    private ChannelFuture connecting;
 
     ClientHandler(LeaderRouter router, ProxyMetrics metrics, Class<? extends SocketChannel> channelType, Duration holdTimeout,
             BackendKeys keys, java.util.function.Consumer<BackendKeys.Entry> cancel) {
@@ -143,7 +145,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
                 .handler(new BackendHandler(ctx.channel(), metrics, keys, target));
-        b.connect(target.host(), target.port()).addListener((ChannelFutureListener) f -> {
+        router.connecting(this, ctx.channel().eventLoop(), true);
+        ChannelFuture attempt = b.connect(target.host(), target.port());
+        connecting = attempt;
+        attempt.addListener((ChannelFutureListener) f -> {
+            if (connecting != attempt) {
+                f.channel().close();    // superseded: the route moved while it was connecting
+                return;
+            }
+            connecting = null;
+            router.connecting(this, ctx.channel().eventLoop(), false);
             if (!f.isSuccess()) {
                 unreachable(target, f.cause());
                 return;
@@ -195,6 +206,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
         }
         ctx.executor().schedule(() -> router.route(this, ctx.channel().eventLoop(), holdDeadline), RETRY_CONNECT_MS,
                 TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void targetChanged() {
+        ChannelFuture attempt = connecting;
+        if (attempt == null || phase != Phase.ROUTING || !ctx.channel().isOpen()) {
+            return;
+        }
+        connecting = null;
+        attempt.channel().close();
+        router.route(this, ctx.channel().eventLoop(), holdDeadline);
     }
 
     @Override

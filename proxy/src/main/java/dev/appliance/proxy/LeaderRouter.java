@@ -26,6 +26,9 @@ final class LeaderRouter {
         void proceed(RouteState.Forward target);
 
         void refuse(RouteState why);
+
+        /** The route moved while this connection was connecting to the previous target: route it again. */
+        void targetChanged();
     }
 
     private record Held(Waiter waiter, EventLoop loop) {
@@ -35,6 +38,7 @@ final class LeaderRouter {
     private RouteState state = new RouteState.Hold("the node has not decided where to route yet");
     private ChannelGroup pairs = newGroup();
     private final Set<Held> held = new LinkedHashSet<>();
+    private final Set<Held> connecting = new LinkedHashSet<>();
 
     LeaderRouter(ProxyMetrics metrics) {
         this.metrics = metrics;
@@ -49,6 +53,7 @@ final class LeaderRouter {
         Objects.requireNonNull(next, "route state");
         ChannelGroup toClose;
         List<Held> resume = List.of();
+        List<Held> moved;
         synchronized (this) {
             if (next.equals(state)) {
                 return;
@@ -67,6 +72,12 @@ final class LeaderRouter {
                 resume = List.copyOf(held);
                 held.clear();
             }
+            moved = List.copyOf(connecting);
+            connecting.clear();
+        }
+        // A connect to the old target may hang (a dead host answers nothing): drop it and route again now.
+        for (Held h : moved) {
+            h.loop().execute(() -> h.waiter().targetChanged());
         }
         if (!toClose.isEmpty()) {
             toClose.close();
@@ -126,6 +137,16 @@ final class LeaderRouter {
     /** Forgets a waiting connection that went away. */
     synchronized void cancel(Waiter waiter, EventLoop loop) {
         held.remove(new Held(waiter, loop));
+        connecting.remove(new Held(waiter, loop));
+    }
+
+    /** Marks a connection as connecting to the current target (or done with that). */
+    synchronized void connecting(Waiter waiter, EventLoop loop, boolean on) {
+        if (on) {
+            connecting.add(new Held(waiter, loop));
+        } else {
+            connecting.remove(new Held(waiter, loop));
+        }
     }
 
     private static ChannelGroup newGroup() {

@@ -256,6 +256,36 @@ class ProxyServiceTest {
         }
     }
 
+    @Test
+    void aConnectionStuckConnectingToADeadPrimaryIsRoutedAgainWhenThePrimaryChanges() throws Exception {
+        // A primary whose host is gone answers nothing: model it with a listener whose accept queue is full,
+        // so the kernel drops further connection attempts and a connect hangs (longer than the hold timeout).
+        try (ServerSocket dead = new ServerSocket()) {
+            dead.bind(new InetSocketAddress("127.0.0.83", 0), 1);
+            List<Socket> filling = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Socket f = new Socket();
+                    f.connect(new InetSocketAddress("127.0.0.83", dead.getLocalPort()), 300);
+                    filling.add(f);
+                }
+            } catch (IOException full) {
+                // the queue is full: what this test needs
+            }
+            proxy.route(new RouteState.Forward("dead", "127.0.0.83", dead.getLocalPort()));
+            try (Socket s = connect()) {
+                s.getOutputStream().write(startupPacket("stuck"));
+                Thread.sleep(200);
+                proxy.route(forward(primaryB, "b"));
+                assertEquals('B', greeting(s).name(), "routed again to the new primary within the hold timeout");
+            } finally {
+                for (Socket f : filling) {
+                    f.close();
+                }
+            }
+        }
+    }
+
     // ---- helpers ----
 
     private record Greeting(char name, int pid, int secret) {
