@@ -94,16 +94,26 @@ public final class FailoverBench {
                     throw new IllegalStateException("switchover refused: " + a.error());
                 }
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                while (primary.equals(cluster.status().path("primary").asText()) && System.nanoTime() < deadline) {
+                String now = primary;
+                while (System.nanoTime() < deadline) {
+                    var st = cluster.status();
+                    now = st.path("primary").asText();
+                    boolean underWay = st.hasNonNull("switchover");
+                    if (!underWay && !primary.equals(now)) {
+                        break;
+                    }
                     Thread.sleep(50);
+                }
+                if (primary.equals(now)) {
+                    throw new IllegalStateException("switchover " + run + " from " + primary + " did not complete");
                 }
                 writer.awaitMore(100, Duration.ofSeconds(60));
                 double pause = longestGap(writer, askedAt - Duration.ofSeconds(1).toNanos(), System.nanoTime()) / 1e6;
                 pauses.add(pause);
                 Set<Long> missing = writer.missing();
                 lost += missing.size();
-                System.out.printf("switchover %d: %s -> %s; longest write pause %.0f ms; lost %d%n", run, primary,
-                        cluster.status().path("primary").asText(), pause, missing.size());
+                System.out.printf("switchover %d: %s -> %s; longest write pause %.0f ms; lost %d%n", run, primary, now,
+                        pause, missing.size());
                 cluster.awaitHealthy(Duration.ofMinutes(3), line -> { });
             }
             writer.close();
