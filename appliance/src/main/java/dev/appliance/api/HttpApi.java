@@ -173,11 +173,11 @@ public final class HttpApi implements AutoCloseable {
                         }
                         Integer port = null;
                         if (body.hasNonNull("port")) {
-                            if (!body.get("port").canConvertToInt() || body.get("port").asInt() < 1
-                                    || body.get("port").asInt() > 65535 || !body.get("port").isIntegralNumber()) {
+                            JsonNode p = body.get("port");
+                            if (!p.isIntegralNumber() || !p.canConvertToInt() || p.asInt() < 1 || p.asInt() > 65535) {
                                 throw new Refusal(400, "port: must be a whole number 1-65535", "port");
                             }
-                            port = body.get("port").asInt();
+                            port = p.asInt();
                         }
                         String id = body.hasNonNull("id") ? body.get("id").asText() : null;
                         if (id != null && !id.matches("[a-z0-9][a-z0-9_-]{0,62}")) {

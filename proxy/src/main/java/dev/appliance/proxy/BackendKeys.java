@@ -30,10 +30,6 @@ final class BackendKeys {
         return keys.get(key);
     }
 
-    int size() {
-        return keys.size();
-    }
-
     /**
      * Reads the server's first messages, up to ReadyForQuery, without consuming them, to find its BackendKeyData.
      * Messages may be split across reads at any byte.

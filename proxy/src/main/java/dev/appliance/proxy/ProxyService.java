@@ -104,7 +104,7 @@ public final class ProxyService implements AutoCloseable {
             Listener l = listeners.get(id);
             if (!l.route().equals(wanted.get(id))) {
                 listeners.remove(id);
-                l.server().close();
+                l.server().close().awaitUninterruptibly(2, TimeUnit.SECONDS);    // unbound when this returns
                 l.clients().close();
                 LOG.info("proxy: route {} removed; {}:{} closed", id, host, l.route().port());
             }

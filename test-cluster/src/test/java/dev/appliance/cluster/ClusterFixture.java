@@ -1,11 +1,13 @@
 package dev.appliance.cluster;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.appliance.api.ApiClient;
 import dev.appliance.consensus.state.MemberId;
+import dev.appliance.harness.AckedWriter;
 import dev.appliance.harness.LocalCluster;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -103,6 +105,19 @@ final class ClusterFixture implements AutoCloseable {
 
     ApiClient.Answer post(String path, String json) throws IOException {
         return cluster.api().post(path, ApiClient.JSON.readTree(json));
+    }
+
+    /** Every row {@code writer} got acknowledged is on the current primary. */
+    static void assertNothingLost(AckedWriter writer) throws Exception {
+        java.util.Set<Long> missing = writer.missing();
+        assertTrue(missing.isEmpty(), "acknowledged rows missing on the primary: " + missing);
+    }
+
+    /** Lets {@code writer} get {@code more} rows acknowledged, stops it, and checks that none is lost. */
+    static void finishWithNothingLost(AckedWriter writer, int more, Duration limit) throws Exception {
+        writer.awaitMore(more, limit);
+        writer.close();
+        assertNothingLost(writer);
     }
 
     static MemberId id(String v) {

@@ -4,7 +4,6 @@ import static dev.appliance.cluster.ClusterFixture.id;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -76,16 +75,14 @@ class PartitionTest {
                         () -> ProxyClusterTest.connect(app, cutOff, port).close(), "the cut-off node must not route");
                 assertEquals("57P03", refused.getSQLState(), refused.getMessage());
                 writer.awaitMore(20, LIMIT);
-                assertTrue(writer.missing().isEmpty(), "acknowledged rows missing: " + writer.missing());
+                ClusterFixture.assertNothingLost(writer);
                 assertFalse(isolated.get("/primary").ok(), "the cut-off node does not pass the primary probe");
 
                 net.heal();
                 f.awaitCluster(primary + " rejoining as a healthy replica", Duration.ofSeconds(90),
                         () -> f.member(primary).path("healthy").asBoolean()
                                 && List.of("sync", "async").contains(f.member(primary).path("role").asText()));
-                writer.awaitMore(20, LIMIT);
-                writer.close();
-                assertTrue(writer.missing().isEmpty(), "acknowledged rows missing: " + writer.missing());
+                ClusterFixture.finishWithNothingLost(writer, 20, LIMIT);
             } catch (AssertionError | Exception e) {
                 f.markFailed();
                 throw e;

@@ -24,9 +24,7 @@ class SingletonAndFiveNodeClusterTest {
                 f.cluster.kill(id("n1"));
                 f.cluster.start(id("n1"));
                 f.awaitCluster("the singleton serving again", LIMIT, () -> f.member("n1").path("healthy").asBoolean());
-                writer.awaitMore(20, LIMIT);
-                writer.close();
-                assertTrue(writer.missing().isEmpty(), "acknowledged rows missing: " + writer.missing());
+                ClusterFixture.finishWithNothingLost(writer, 20, LIMIT);
             } catch (AssertionError | Exception e) {
                 f.markFailed();
                 throw e;
@@ -46,9 +44,7 @@ class SingletonAndFiveNodeClusterTest {
                 f.cluster.kill(id(primary));
                 f.awaitCluster("the sync taking over with a new sync and two asyncs", LIMIT,
                         () -> sync.equals(f.primary()) && !f.sync().isEmpty() && f.asyncs().size() == 2);
-                writer.awaitMore(20, LIMIT);
-                writer.close();
-                assertTrue(writer.missing().isEmpty(), "acknowledged rows missing: " + writer.missing());
+                ClusterFixture.finishWithNothingLost(writer, 20, LIMIT);
             } catch (AssertionError | Exception e) {
                 f.markFailed();
                 throw e;

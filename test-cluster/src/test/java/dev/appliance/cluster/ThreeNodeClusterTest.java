@@ -12,7 +12,6 @@ import dev.appliance.harness.LocalCluster;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -62,8 +61,14 @@ class ThreeNodeClusterTest {
     }
 
     private static void assertNothingLost() throws Exception {
-        Set<Long> missing = writer.missing();
-        assertTrue(missing.isEmpty(), "acknowledged rows missing on the primary: " + missing);
+        ClusterFixture.assertNothingLost(writer);
+    }
+
+    /** Starts a killed replica again and waits until it is back as a healthy async. */
+    private static void restartAsAsync(String member) throws Exception {
+        f.cluster.start(id(member));
+        f.awaitCluster(member + " back as a healthy async", FAILOVER, () -> f.asyncs().contains(member)
+                && f.member(member).path("healthy").asBoolean());
     }
 
     @Test
@@ -155,9 +160,7 @@ class ThreeNodeClusterTest {
         f.cluster.kill(id(sync));
         f.awaitCluster("the async becoming the sync", FAILOVER, () -> async.equals(f.sync()));
         writer.awaitMore(20, FAILOVER);
-        f.cluster.start(id(sync));
-        f.awaitCluster(sync + " back as a healthy async", FAILOVER, () -> f.asyncs().contains(sync)
-                && f.member(sync).path("healthy").asBoolean());
+        restartAsAsync(sync);
         assertNothingLost();
     }
 
@@ -180,9 +183,7 @@ class ThreeNodeClusterTest {
         f.awaitCluster("every node seeing the unfreeze", Duration.ofSeconds(10), () -> allSee("frozen", false));
         f.awaitCluster("a new sync after the unfreeze", FAILOVER, () -> !sync.equals(f.sync()) && !f.sync().isEmpty());
         writer.awaitMore(20, FAILOVER);
-        f.cluster.start(id(sync));
-        f.awaitCluster(sync + " back as a healthy async", FAILOVER, () -> f.asyncs().contains(sync)
-                && f.member(sync).path("healthy").asBoolean());
+        restartAsAsync(sync);
         assertNothingLost();
     }
 
