@@ -50,6 +50,135 @@ public final class ApiClient {
         return send("DELETE", path, null);
     }
 
+    /**
+     * Streams the answer of {@code GET path} into {@code out}, reporting bytes as they arrive. Returns the bytes
+     * written; a non-2xx answer is returned as an {@link Answer} through the exception.
+     *
+     * @throws Refused the daemon answered with an error
+     * @throws IOException no daemon answered, or the stream was cut short (the output is then incomplete)
+     */
+    public long download(String path, java.io.OutputStream out, java.util.function.LongConsumer progress) throws IOException {
+        HttpResponse<java.io.InputStream> r = exchange("GET", path, HttpRequest.BodyPublishers.noBody(), null,
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (java.io.InputStream in = r.body()) {
+            if (r.statusCode() / 100 != 2) {
+                throw new Refused(answer(r.statusCode(), in.readAllBytes(), r.uri().toString()));
+            }
+            long total = 0;
+            byte[] buf = new byte[64 * 1024];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                out.write(buf, 0, n);
+                total += n;
+                progress.accept(total);
+            }
+            return total;
+        } catch (IOException e) {
+            if (e instanceof Refused) {
+                throw e;
+            }
+            throw new IOException("the stream from " + r.uri().getHost() + " was cut short: " + e.getMessage(), e);
+        }
+    }
+
+    /** Sends {@code file} as the body of {@code POST path}, reporting bytes as they go, and returns the answer. */
+    public Answer upload(String path, java.nio.file.Path file, java.util.function.LongConsumer progress) throws IOException {
+        long size = java.nio.file.Files.size(file);
+        HttpResponse<byte[]> r = exchange("POST", path, HttpRequest.BodyPublishers.fromPublisher(
+                HttpRequest.BodyPublishers.ofInputStream(() -> {
+                    try {
+                        return new Counting(java.nio.file.Files.newInputStream(file), progress);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }), size), "application/octet-stream", HttpResponse.BodyHandlers.ofByteArray());
+        return answer(r.statusCode(), r.body(), r.uri().toString());
+    }
+
+    /** An error answer to a streaming request. */
+    public static final class Refused extends IOException {
+        private final Answer answer;
+
+        Refused(Answer answer) {
+            super(answer.from() + " answered: " + answer.error());
+            this.answer = answer;
+        }
+
+        public Answer answer() {
+            return answer;
+        }
+    }
+
+    private static Answer answer(int status, byte[] body, String from) {
+        JsonNode json;
+        try {
+            json = body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
+        } catch (IOException notJson) {
+            json = JSON.createObjectNode().put("error", "HTTP " + status + ": " + new String(body,
+                    java.nio.charset.StandardCharsets.UTF_8).strip());
+        }
+        return new Answer(status, json, from);
+    }
+
+    /** A long exchange (no overall time limit), with the first daemon that takes the connection. */
+    private <T> HttpResponse<T> exchange(String method, String path, HttpRequest.BodyPublisher body, String type,
+            HttpResponse.BodyHandler<T> handler) throws IOException {
+        IOException last = null;
+        for (String url : urls) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).method(method, body);
+            if (token != null && !token.isBlank()) {
+                b.header("Authorization", "Bearer " + token);
+            }
+            if (type != null) {
+                b.header("Content-Type", type);
+            }
+            try {
+                return http.send(b.build(), handler);
+            } catch (java.net.ConnectException e) {
+                last = new IOException(url + ": " + (e.getMessage() == null ? "connection refused" : e.getMessage()), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+        throw noAnswer(last);
+    }
+
+    private IOException noAnswer(IOException last) {
+        return new IOException("no daemon answered (" + (last == null ? "" : last.getMessage()) + ")"
+                + (urls.size() > 1 ? "; tried " + urls : "") + ". Is the cluster running? The address comes from --url, "
+                + "$APPLIANCE_URL, or the cluster made by 'appliance cluster up' in --dir", last);
+    }
+
+    /** Counts the bytes read from a stream. */
+    private static final class Counting extends java.io.FilterInputStream {
+        private final java.util.function.LongConsumer progress;
+        private long count;
+
+        Counting(java.io.InputStream in, java.util.function.LongConsumer progress) {
+            super(in);
+            this.progress = progress;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                progress.accept(++count);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+                progress.accept(count);
+            }
+            return n;
+        }
+    }
+
     private Answer send(String method, String path, JsonNode body) throws IOException {
         IOException last = null;
         for (String url : urls) {
@@ -68,14 +197,13 @@ public final class ApiClient {
                 JsonNode json = r.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(r.body());
                 return new Answer(r.statusCode(), json, url);
             } catch (IOException e) {
-                last = new IOException(url + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
+                last = new IOException(url + ": " + (e.getMessage() == null ? (e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName()) : e.getMessage()),
                         e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);
             }
         }
-        throw new IOException("no daemon answered (" + (last == null ? "" : last.getMessage()) + ")"
-                + (urls.size() > 1 ? "; tried " + urls : ""));
+        throw noAnswer(last);
     }
 }

@@ -1,5 +1,12 @@
 package dev.appliance.api;
 
+import static dev.appliance.api.Exchanges.body;
+import static dev.appliance.api.Exchanges.queryParam;
+import static dev.appliance.api.Exchanges.requireMethod;
+import static dev.appliance.api.Exchanges.send;
+import static dev.appliance.api.Exchanges.sendJson;
+import static dev.appliance.api.Exchanges.who;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
@@ -44,11 +51,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpApi implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
-    private static final int MAX_BODY = 64 * 1024;
 
     private final Node node;
     private final Metrics metrics;
     private final Runnable stopRequested;
+    private final ResourceApi resources;
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
         Thread t = new Thread(r, "http-api");
@@ -56,22 +63,11 @@ public final class HttpApi implements AutoCloseable {
         return t;
     });
 
-    /** A request the API refuses, with its status and the field at fault (if one is). */
-    private static final class Refusal extends Exception {
-        final int status;
-        final String field;
-
-        Refusal(int status, String message, String field) {
-            super(message);
-            this.status = status;
-            this.field = field;
-        }
-    }
-
     public HttpApi(Node node, Metrics metrics, Runnable stopRequested) throws IOException {
         this.node = node;
         this.metrics = metrics;
         this.stopRequested = stopRequested;
+        this.resources = new ResourceApi(node);
         this.server = HttpServer.create(new InetSocketAddress(node.config().host(), node.config().apiPort()), 64);
         server.createContext("/", this::handle);
         server.setExecutor(executor);
@@ -83,13 +79,14 @@ public final class HttpApi implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
+        boolean cutShort = false;
+        try {
             String path = ex.getRequestURI().getPath();
             String method = ex.getRequestMethod();
             try {
                 NodeView view = node.view();
                 if (view == null) {
-                    throw new Refusal(503, "the node is starting", null);
+                    throw new ApiRefusal(503, "the node is starting", null);
                 }
                 switch (path) {
                     case "/health", "/liveness", "/readiness", "/primary", "/leader", "/master", "/replica", "/sync",
@@ -122,7 +119,7 @@ public final class HttpApi implements AutoCloseable {
                             }
                         }).orElse(100);
                         if (limit < 1) {
-                            throw new Refusal(400, "limit must be a positive whole number", "limit");
+                            throw new ApiRefusal(400, "limit must be a positive whole number", "limit");
                         }
                         sendJson(ex, 200, ClusterJson.history(node.store().audit(), limit));
                     }
@@ -140,7 +137,7 @@ public final class HttpApi implements AutoCloseable {
                         JsonNode body = body(ex);
                         String reason = body.path("reason").asText("").strip();
                         if (reason.isEmpty()) {
-                            throw new Refusal(400, "a freeze needs a reason, e.g. {\"reason\": \"maintenance\"}", "reason");
+                            throw new ApiRefusal(400, "a freeze needs a reason, e.g. {\"reason\": \"maintenance\"}", "reason");
                         }
                         written(ex, node.freeze(reason, who(ex)), 200, "frozen: " + reason);
                     }
@@ -166,27 +163,32 @@ public final class HttpApi implements AutoCloseable {
                         JsonNode body = body(ex);
                         String service = body.path("service").asText(Route.POSTGRES);
                         if (!Route.POSTGRES.equals(service)) {
-                            throw new Refusal(400, "service: the only service is 'postgres'", "service");
+                            throw new ApiRefusal(400, "service: the only service is 'postgres'", "service");
                         }
                         if (body.has("leader") && !body.get("leader").asBoolean(false)) {
-                            throw new Refusal(400, "leader: only leader routes (to the primary) exist today", "leader");
+                            throw new ApiRefusal(400, "leader: only leader routes (to the primary) exist today", "leader");
                         }
                         Integer port = null;
                         if (body.hasNonNull("port")) {
                             JsonNode p = body.get("port");
                             if (!p.isIntegralNumber() || !p.canConvertToInt() || p.asInt() < 1 || p.asInt() > 65535) {
-                                throw new Refusal(400, "port: must be a whole number 1-65535", "port");
+                                throw new ApiRefusal(400, "port: must be a whole number 1-65535", "port");
                             }
                             port = p.asInt();
                         }
                         String id = body.hasNonNull("id") ? body.get("id").asText() : null;
                         if (id != null && !id.matches("[a-z0-9][a-z0-9_-]{0,62}")) {
-                            throw new Refusal(400, "id: 1-63 of a-z, 0-9, '-', '_', starting with a letter or digit", "id");
+                            throw new ApiRefusal(400, "id: 1-63 of a-z, 0-9, '-', '_', starting with a letter or digit", "id");
                         }
                         Route r = await(node.addRoute(id, port, who(ex)));
                         sendJson(ex, 201, ClusterJson.route(r, node.store()));
                     }
                     default -> {
+                        if (path.equals("/resources") || path.startsWith("/resources/")) {
+                            authorize(ex);
+                            resources.handle(ex, path, method);
+                            break;
+                        }
                         if (path.startsWith("/routes/") && path.length() > "/routes/".length()) {
                             authorize(ex);
                             requireMethod(method, "DELETE");
@@ -195,10 +197,13 @@ public final class HttpApi implements AutoCloseable {
                                     + " removed; no member listens on port " + r.port() + " any more"));
                             break;
                         }
-                        throw new Refusal(404, "no such endpoint: " + path, null);
+                        throw new ApiRefusal(404, "no such endpoint: " + path, null);
                     }
                 }
-            } catch (Refusal r) {
+            } catch (ResourceApi.StreamCutShort e) {
+                cutShort = true;    // the server then drops the connection without ending the stream
+                throw e;
+            } catch (ApiRefusal r) {
                 ObjectNode err = ClusterJson.JSON.createObjectNode().put("error", r.getMessage());
                 if (r.field != null) {
                     err.put("field", r.field);
@@ -208,6 +213,10 @@ public final class HttpApi implements AutoCloseable {
                 LOG.warn("{} {} failed: {}", method, path, e.toString());
                 sendJson(ex, 500, ClusterJson.JSON.createObjectNode().put("error", String.valueOf(e.getMessage())));
             }
+        } finally {
+            if (!cutShort) {
+                ex.close();
+            }
         }
     }
 
@@ -216,7 +225,7 @@ public final class HttpApi implements AutoCloseable {
      * should write to. {@code /replica[?lag=16MB]}: a streaming replica, within the lag. {@code /sync},
      * {@code /async}: a streaming replica in that role. {@code /read-only}: a primary or a replica.
      */
-    private void probe(HttpExchange ex, String path, NodeView view) throws IOException, Refusal {
+    private void probe(HttpExchange ex, String path, NodeView view) throws IOException, ApiRefusal {
         requireMethod(ex.getRequestMethod(), "GET", "HEAD", "OPTIONS");
         ClusterState st = view.state() == null ? null : view.state().value();
         Role role = st == null ? Role.UNASSIGNED : st.roleOf(view.self());
@@ -238,7 +247,7 @@ public final class HttpApi implements AutoCloseable {
         sendJson(ex, ok ? 200 : 503, ClusterJson.JSON.valueToTree(body));
     }
 
-    private static boolean withinLag(HttpExchange ex, NodeView view, ClusterState st) throws Refusal {
+    private static boolean withinLag(HttpExchange ex, NodeView view, ClusterState st) throws ApiRefusal {
         Optional<String> lag = queryParam(ex.getRequestURI(), "lag");
         if (lag.isEmpty()) {
             return true;
@@ -247,7 +256,7 @@ public final class HttpApi implements AutoCloseable {
         try {
             max = lag.get().matches("\\d+") ? Long.parseLong(lag.get()) : Values.bytes(lag.get());
         } catch (IllegalArgumentException e) {
-            throw new Refusal(400, "lag: " + e.getMessage(), "lag");
+            throw new ApiRefusal(400, "lag: " + e.getMessage(), "lag");
         }
         MemberStatus primary = st == null ? null : view.sessions().get(st.primary());
         if (primary == null) {
@@ -258,122 +267,61 @@ public final class HttpApi implements AutoCloseable {
     }
 
     private void written(HttpExchange ex, CompletableFuture<WriteResult> write, int okStatus, String what)
-            throws IOException, Refusal {
+            throws IOException, ApiRefusal {
         WriteResult r = await(write);
         if (!r.ok()) {
-            throw new Refusal(409, "not applied: " + r.status() + (r.detail().isEmpty() ? "" : " (" + r.detail() + ")"), null);
+            throw new ApiRefusal(409, "not applied: " + r.status() + (r.detail().isEmpty() ? "" : " (" + r.detail() + ")"), null);
         }
         sendJson(ex, okStatus, ClusterJson.JSON.createObjectNode().put("result", what).put("version", r.version()));
     }
 
     /** The outcome of a write through the node: refused (404, 409) or unavailable (503) as an HTTP answer. */
-    private static <T> T await(CompletableFuture<T> f) throws Refusal {
+    private static <T> T await(CompletableFuture<T> f) throws ApiRefusal {
         try {
             return f.get(15, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof java.util.NoSuchElementException) {
-                throw new Refusal(404, cause.getMessage(), null);
+                throw new ApiRefusal(404, cause.getMessage(), null);
             }
             if (cause instanceof IllegalStateException || cause instanceof IllegalArgumentException) {
-                throw new Refusal(409, cause.getMessage(), null);
+                throw new ApiRefusal(409, cause.getMessage(), null);
             }
-            throw new Refusal(503, "the consensus store did not take the change: " + cause.getMessage(), null);
+            throw new ApiRefusal(503, "the consensus store did not take the change: " + cause.getMessage(), null);
         } catch (TimeoutException e) {
-            throw new Refusal(503, "the consensus store did not answer within 15 s", null);
+            throw new ApiRefusal(503, "the consensus store did not answer within 15 s", null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Refusal(503, "interrupted", null);
+            throw new ApiRefusal(503, "interrupted", null);
         }
     }
 
-    private void authorize(HttpExchange ex) throws Refusal {
+    private void authorize(HttpExchange ex) throws ApiRefusal {
         String header = ex.getRequestHeaders().getFirst("Authorization");
         String expected = "Bearer " + node.secrets().apiToken();
         if (header == null || !MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
                 expected.getBytes(StandardCharsets.UTF_8))) {
-            throw new Refusal(401, "a bearer token is required (Authorization: Bearer <token>; the token is "
+            throw new ApiRefusal(401, "a bearer token is required (Authorization: Bearer <token>; the token is "
                     + "APPLIANCE_TOKEN in the cluster's appliance.env, or secrets/api-token on any node)", null);
         }
     }
 
-    private static void requireMethod(String method, String... allowed) throws Refusal {
-        for (String a : allowed) {
-            if (a.equals(method)) {
-                return;
-            }
-        }
-        throw new Refusal(405, "use " + String.join(" or ", allowed), null);
-    }
 
-    private static JsonNode body(HttpExchange ex) throws IOException, Refusal {
-        byte[] bytes;
-        try (InputStream in = ex.getRequestBody()) {
-            bytes = in.readNBytes(MAX_BODY + 1);
-        }
-        if (bytes.length > MAX_BODY) {
-            throw new Refusal(413, "the body exceeds " + MAX_BODY + " bytes", null);
-        }
-        if (bytes.length == 0) {
-            return ClusterJson.JSON.createObjectNode();
-        }
-        JsonNode n;
-        try {
-            n = ClusterJson.JSON.readTree(bytes);
-        } catch (IOException e) {
-            throw new Refusal(400, "the body is not JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), null);
-        }
-        if (n == null || !n.isObject()) {
-            throw new Refusal(400, "the body must be a JSON object", null);
-        }
-        return n;
-    }
 
-    private static MemberId optionalMember(JsonNode body, String field) throws Refusal {
+    private static MemberId optionalMember(JsonNode body, String field) throws ApiRefusal {
         JsonNode v = body.get(field);
         if (v == null || v.isNull()) {
             return null;
         }
         if (!v.isTextual() || !MemberId.isValid(v.asText())) {
-            throw new Refusal(400, field + ": '" + v + "' is not a member id", field);
+            throw new ApiRefusal(400, field + ": '" + v + "' is not a member id", field);
         }
         return MemberId.of(v.asText());
     }
 
-    private static String who(HttpExchange ex) {
-        return "api from " + ex.getRemoteAddress().getAddress().getHostAddress();
-    }
 
-    private static Optional<String> queryParam(URI uri, String name) {
-        String q = uri.getRawQuery();
-        if (q == null) {
-            return Optional.empty();
-        }
-        for (String part : q.split("&")) {
-            int eq = part.indexOf('=');
-            String k = eq < 0 ? part : part.substring(0, eq);
-            if (k.equals(name)) {
-                return Optional.of(java.net.URLDecoder.decode(eq < 0 ? "" : part.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return Optional.empty();
-    }
 
-    private static void sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
-        send(ex, status, "application/json", ClusterJson.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body) + "\n");
-    }
 
-    private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", type);
-        boolean head = "HEAD".equals(ex.getRequestMethod());
-        ex.sendResponseHeaders(status, head ? -1 : bytes.length);
-        if (!head) {
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(bytes);
-            }
-        }
-    }
 
     @Override
     public void close() {

@@ -30,6 +30,9 @@ import dev.appliance.peer.Proposal;
 import dev.appliance.peer.Topology;
 import dev.appliance.peer.ViewHealth;
 import dev.appliance.postgres.PgBinaries;
+import dev.appliance.resources.PgArchives;
+import dev.appliance.resources.PrimaryAddress;
+import dev.appliance.resources.ResourceStore;
 import dev.appliance.postgres.PgLayout;
 import dev.appliance.postgres.PgStatus;
 import dev.appliance.postgres.GuardedCancel;
@@ -130,6 +133,8 @@ public final class Node implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ProxyService proxy;
     private WalPosition publishedFlush;
+    private final ResourceStore resources;
+    private final PgArchives archives;
 
     private Node(NodeConfig config, FileLock lock, RaftStore store, ClusterSecrets secrets, PostgresSupervisor pg) {
         this.config = config;
@@ -152,6 +157,8 @@ public final class Node implements AutoCloseable {
         this.startedAt = Instant.now();
         this.status = pg.status();
         this.watch = store.watch(loop, event -> requestCycle());
+        this.resources = new ResourceStore(this::primaryAddress, secrets.postgres());
+        this.archives = new PgArchives(pg.binaries(), secrets.postgres(), pg.layout().nodeDir().resolve("work"));
     }
 
     /**
@@ -802,6 +809,28 @@ public final class Node implements AutoCloseable {
     }
 
     // ---- views for the API ----
+
+    /** The cluster's resources (databases handed to applications), kept on whichever member is the primary. */
+    public ResourceStore resources() {
+        return resources;
+    }
+
+    public PgArchives archives() {
+        return archives;
+    }
+
+    /** The primary's postgres as the agreed state names it; throws saying why there is none. */
+    private PrimaryAddress primaryAddress() {
+        NodeView v = view;
+        MemberId primary = v == null || v.state() == null ? null : v.state().value().primary();
+        if (primary == null) {
+            throw new IllegalStateException("the cluster has no primary now; try again when 'appliance cluster status' "
+                    + "shows one");
+        }
+        PostgresSupervisor.Upstream u = address(primary).orElseThrow(() -> new IllegalStateException(
+                "the primary " + primary + " is not in the member registry"));
+        return new PrimaryAddress(primary.value(), u.host(), u.port());
+    }
 
     public NodeView view() {
         return view;

@@ -75,7 +75,7 @@ public record PgCredentials(String superuserPassword, String replicationPassword
     }
 
     /** Writes {@code text} to {@code file} readable only by its owner (0600), atomically. */
-    static void writeSecretFile(Path file, String text) throws IOException {
+    public static void writeSecretFile(Path file, String text) throws IOException {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);

@@ -5,13 +5,25 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 
-/** The daemon's own connections to a postgres (its own as the superuser, a peer's as the replication role), bounded in time. */
-final class PgSql {
+/**
+ * The daemon's own connections to a postgres (its own or the primary's as the superuser, a peer's as the
+ * replication role), bounded in time.
+ */
+public final class PgSql {
     private final String url;
     private final Properties props = new Properties();
 
     PgSql(String host, int port, String user, String password) {
-        this.url = "jdbc:postgresql://" + host + ":" + port + "/postgres";
+        this(host, port, user, password, "postgres");
+    }
+
+    /** The appliance superuser's connections to {@code database} on a member's postgres. */
+    public static PgSql superuser(String host, int port, PgCredentials credentials, String database) {
+        return new PgSql(host, port, PgCredentials.SUPERUSER, credentials.superuserPassword(), database);
+    }
+
+    private PgSql(String host, int port, String user, String password, String database) {
+        this.url = "jdbc:postgresql://" + host + ":" + port + "/" + database;
         props.setProperty("user", user);
         props.setProperty("password", password);
         props.setProperty("connectTimeout", "3");
@@ -22,7 +34,7 @@ final class PgSql {
         props.setProperty("assumeMinServerVersion", "15");
     }
 
-    Connection connect() throws SQLException {
+    public Connection connect() throws SQLException {
         Connection c = DriverManager.getConnection(url, props);
         try (var st = c.createStatement()) {
             if (PgCredentials.SUPERUSER.equals(props.getProperty("user"))) {

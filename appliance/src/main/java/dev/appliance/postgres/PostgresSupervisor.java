@@ -105,6 +105,14 @@ public final class PostgresSupervisor implements AutoCloseable {
     }
 
     /** The data directory is a standby's (it starts in recovery): a clone, a rewound node, or a standby that stopped. */
+    public PgBinaries binaries() {
+        return bin;
+    }
+
+    public PgLayout layout() {
+        return layout;
+    }
+
     public boolean hasStandbyData() {
         return Files.exists(layout.standbySignal());
     }

@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
 
 /** Where a command finds the cluster's API and token: --url, $APPLIANCE_URL, or a cluster made by 'cluster up'. */
 final class ApiTarget {
-    @Option(names = "--url", description = "A daemon's API, e.g. http://127.0.0.11:8008 (else $APPLIANCE_URL).")
+    @Option(names = "--url", description = "Daemons' APIs, comma-separated, e.g. http://127.0.0.11:8008 (else $APPLIANCE_URL,"
+            + " else $APPLIANCE_CONFIG's).")
     String url;
 
     @Option(names = "--dir", paramLabel = "DIR", description = "A cluster made by 'cluster up'. Default ./appliance-cluster.")

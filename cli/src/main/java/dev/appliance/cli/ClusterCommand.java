@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code appliance cluster ...}: a local cluster, and the state of any cluster. */
 @Command(name = "cluster", mixinStandardHelpOptions = true, description = "Runs a local cluster, or shows a cluster's state.",
-        subcommands = {ClusterCommand.Up.class, ClusterCommand.Status.class})
+        subcommands = {ClusterCommand.Up.class, ClusterCommand.Status.class, ClusterCommand.History.class})
 final class ClusterCommand {
     static final Path DEFAULT_DIR = Path.of("appliance-cluster");
 
@@ -204,40 +204,82 @@ final class ClusterCommand {
         }
     }
 
+    @Command(name = "history", mixinStandardHelpOptions = true,
+            description = "The decision audit: every agreed change (failovers, switchovers, freezes, routes), who made it and why.")
+    static final class History implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @picocli.CommandLine.Mixin
+        ApiTarget target;
+
+        @Option(names = {"-n", "--limit"}, defaultValue = "50", description = "How many of the latest entries. Default ${DEFAULT-VALUE}.")
+        int limit;
+
+        @Option(names = "--json", description = "Print the JSON document.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (limit < 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--limit must be at least 1");
+            }
+            JsonNode h = Cli.require(target.client().get("/history?limit=" + limit));
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                Cli.printJson(out, h);
+            } else {
+                String format = "%-8s %-24s %-22s %-28s %s%n";
+                out.printf(format, "INDEX", "AT", "KEY", "BY", "WHY");
+                for (JsonNode e : h.path("entries")) {
+                    out.printf(format, e.path("index").asLong(), e.path("at").asText(), e.path("key").asText(),
+                            e.path("writer").asText(), e.path("reason").asText());
+                }
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
     static String bytes(long b) {
         return b < 1024 ? b + " B" : b < 1 << 20 ? b / 1024 + " kB" : b < 1L << 30 ? b / (1 << 20) + " MB" : b / (1L << 30) + " GB";
     }
 
-    /** An API client from --url, $APPLIANCE_URL or the cluster in {@code dir}, with its token. */
+    /**
+     * An API client with its token. Addresses: --url, else $APPLIANCE_URL, else the file $APPLIANCE_CONFIG, else the
+     * cluster in {@code dir} (its appliance.env and every node's config); each may list several, comma-separated,
+     * and a member whose API is down is skipped. The token: $APPLIANCE_TOKEN, else the file's.
+     */
     static ApiClient client(String url, Path dir) throws IOException {
         Map<String, String> envFile = new HashMap<>();
-        Path f = dir.toAbsolutePath().resolve("appliance.env");
+        String configFile = System.getenv("APPLIANCE_CONFIG");
+        Path f = configFile != null ? Path.of(configFile) : dir.toAbsolutePath().resolve("appliance.env");
+        if (configFile != null && !Files.isReadable(f)) {
+            throw new Cli.Failure("APPLIANCE_CONFIG names " + f + ", which cannot be read");
+        }
         if (Files.exists(f)) {
             for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
                 int eq = line.indexOf('=');
-                if (eq > 0) {
-                    envFile.put(line.substring(0, eq), line.substring(eq + 1));
+                if (eq > 0 && !line.startsWith("#")) {
+                    envFile.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
                 }
             }
         }
         List<String> urls = new ArrayList<>();
         if (url != null) {
-            urls.add(url);
+            addAll(urls, url);
         } else if (System.getenv("APPLIANCE_URL") != null) {
-            urls.add(System.getenv("APPLIANCE_URL"));
+            addAll(urls, System.getenv("APPLIANCE_URL"));
         } else {
             if (envFile.containsKey("APPLIANCE_URL")) {
-                urls.add(envFile.get("APPLIANCE_URL"));
+                addAll(urls, envFile.get("APPLIANCE_URL"));
             }
-            for (int i = 1; i <= 9; i++) {
+            for (int i = 1; i <= 9 && configFile == null; i++) {
                 Path conf = dir.toAbsolutePath().resolve("n" + i).resolve("appliance.conf");
                 if (Files.exists(conf)) {
                     for (String line : Files.readAllLines(conf, StandardCharsets.UTF_8)) {
                         if (line.startsWith("host = ")) {
-                            String u = "http://" + line.substring("host = ".length()).trim() + ":8008";
-                            if (!urls.contains(u)) {
-                                urls.add(u);
-                            }
+                            addAll(urls, "http://" + line.substring("host = ".length()).trim() + ":8008");
                         }
                     }
                 }
@@ -246,6 +288,15 @@ final class ClusterCommand {
         String token = System.getenv("APPLIANCE_TOKEN") != null ? System.getenv("APPLIANCE_TOKEN")
                 : envFile.getOrDefault("APPLIANCE_TOKEN", "");
         return new ApiClient(urls, token);
+    }
+
+    private static void addAll(List<String> urls, String commaSeparated) {
+        for (String u : commaSeparated.split(",")) {
+            String t = u.strip().replaceAll("/+$", "");
+            if (!t.isEmpty() && !urls.contains(t)) {
+                urls.add(t);
+            }
+        }
     }
 
     static void writeSecretFile(Path file, String content) throws IOException {

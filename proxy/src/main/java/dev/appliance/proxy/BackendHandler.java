@@ -21,13 +21,22 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private final BackendKeys keys;
     private final RouteState.Forward primary;
     private final BackendKeys.Reader reader = new BackendKeys.Reader();
+    private final java.util.function.Consumer<Channel> closedUnpaired;
     private long key = -1;
+    private boolean paired;
 
-    BackendHandler(Channel client, ProxyMetrics metrics, BackendKeys keys, RouteState.Forward primary) {
+    BackendHandler(Channel client, ProxyMetrics metrics, BackendKeys keys, RouteState.Forward primary,
+            java.util.function.Consumer<Channel> closedUnpaired) {
         this.client = client;
+        this.closedUnpaired = closedUnpaired;
         this.metrics = metrics;
         this.keys = keys;
         this.primary = primary;
+    }
+
+    /** From now on this connection and the client's live and die together. */
+    void paired() {
+        paired = true;
     }
 
     @Override
@@ -60,7 +69,11 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         if (key != -1) {
             keys.remove(key);
         }
-        closeOnFlush(client);
+        if (paired) {
+            closeOnFlush(client);
+        } else {
+            closedUnpaired.accept(ctx.channel());
+        }
     }
 
     @Override

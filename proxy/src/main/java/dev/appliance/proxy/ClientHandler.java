@@ -43,7 +43,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
     private ChannelHandlerContext ctx;
     private Phase phase = Phase.FIRST_PACKET;
     private ByteBuf pending;
+    /** The primary's side: connected ahead of the startup packet, or after it; paired once phase is PIPING. */
     private Channel backend;
+    private RouteState.Forward backendTarget;
     private long acceptedAt;
     private long holdDeadline;
     private long holdStartedAt;
@@ -72,6 +74,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
             }
         }, FIRST_PACKET_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         ctx.read();
+        if (router.state() instanceof RouteState.Forward target) {
+            connect(target);
+        }
     }
 
     @Override
@@ -123,11 +128,19 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
             } else {
                 cancel.accept(target);
             }
+            dropBackend();
             ctx.close();    // a cancel request gets no answer, ever
             return;
         }
         phase = Phase.ROUTING;
         holdDeadline = acceptedAt + holdTimeout.toNanos();
+        if (backend != null) {
+            pipe();
+            return;
+        }
+        if (connecting != null) {
+            return;    // the connect started at accept finishes the job
+        }
         if (router.holding()) {
             holdStartedAt = System.nanoTime();
             metrics.holding(true);
@@ -137,14 +150,21 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
 
     @Override
     public void proceed(RouteState.Forward target) {
-        if (!ctx.channel().isOpen() || phase != Phase.ROUTING) {
-            return;
+        if (ctx.channel().isOpen() && phase == Phase.ROUTING) {
+            connect(target);
         }
+    }
+
+    /**
+     * Connects to {@code target}. Called at accept too, before the first packet has arrived, as HAProxy does:
+     * postgres forks the backend on accept, so the fork overlaps the client's startup packet instead of following it.
+     */
+    private void connect(RouteState.Forward target) {
         Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop()).channel(channelType)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
-                .handler(new BackendHandler(ctx.channel(), metrics, keys, target));
+                .handler(new BackendHandler(ctx.channel(), metrics, keys, target, this::backendClosedUnpaired));
         router.connecting(this, ctx.channel().eventLoop(), true);
         ChannelFuture attempt = b.connect(target.host(), target.port());
         connecting = attempt;
@@ -154,39 +174,77 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
                 return;
             }
             connecting = null;
-            router.connecting(this, ctx.channel().eventLoop(), false);
             if (!f.isSuccess()) {
-                unreachable(target, f.cause());
+                router.connecting(this, ctx.channel().eventLoop(), false);
+                if (phase == Phase.ROUTING) {
+                    unreachable(target, f.cause());
+                }    // else the first packet has not arrived yet: it routes again when it does
                 return;
             }
-            if (!ctx.channel().isOpen()) {
+            if (!ctx.channel().isOpen() || phase == Phase.REFUSING) {
+                router.connecting(this, ctx.channel().eventLoop(), false);
                 f.channel().close();
                 return;
             }
-            ChannelGroup pairs = router.pairsIfCurrent(target);
-            if (pairs == null) {
-                f.channel().close();    // the primary changed while connecting: route again
-                router.route(this, ctx.channel().eventLoop(), holdDeadline);
-                return;
-            }
-            endHold();
             backend = f.channel();
-            pairs.add(ctx.channel());
-            pairs.add(backend);
-            phase = Phase.PIPING;
-            ByteBuf data = pending;
-            pending = null;
-            metrics.toServer(data.readableBytes());
-            backend.writeAndFlush(data).addListener((ChannelFutureListener) w -> {
-                if (w.isSuccess()) {
-                    // From here on both sides read on their own; each stops while the other side's socket is full.
-                    ctx.channel().config().setAutoRead(true);
-                    backend.config().setAutoRead(true);
-                } else {
-                    ctx.close();
-                }
-            });
+            backendTarget = target;
+            if (phase == Phase.ROUTING) {
+                pipe();
+            }    // else it waits for the startup packet, still dropped if the route moves meanwhile
         });
+    }
+
+    /** Both the startup packet and the connection to the primary are here: join them, unless the route moved. */
+    private void pipe() {
+        router.connecting(this, ctx.channel().eventLoop(), false);
+        ChannelGroup pairs = router.pairsIfCurrent(backendTarget);
+        if (pairs == null) {
+            dropBackend();    // the primary changed while connecting: route again
+            router.route(this, ctx.channel().eventLoop(), holdDeadline);
+            return;
+        }
+        endHold();
+        pairs.add(ctx.channel());
+        pairs.add(backend);
+        backend.pipeline().get(BackendHandler.class).paired();
+        phase = Phase.PIPING;
+        ByteBuf data = pending;
+        pending = null;
+        metrics.toServer(data.readableBytes());
+        backend.writeAndFlush(data).addListener((ChannelFutureListener) w -> {
+            if (w.isSuccess()) {
+                // From here on both sides read on their own; each stops while the other side's socket is full.
+                ctx.channel().config().setAutoRead(true);
+                backend.config().setAutoRead(true);
+            } else {
+                ctx.close();
+            }
+        });
+    }
+
+    /** A connection made ahead of the startup packet closed before it was used (postgres went away). */
+    private void backendClosedUnpaired(Channel closed) {
+        if (closed == backend && phase != Phase.PIPING) {
+            backend = null;
+            backendTarget = null;
+            router.connecting(this, ctx.channel().eventLoop(), false);
+        }
+    }
+
+    /** Drops a connection to the primary that is not (or no longer) wanted, and any connect still pending. */
+    private void dropBackend() {
+        if (connecting != null) {
+            ChannelFuture attempt = connecting;
+            connecting = null;
+            attempt.channel().close();
+        }
+        if (backend != null && phase != Phase.PIPING) {
+            Channel b = backend;
+            backend = null;
+            backendTarget = null;
+            b.close();
+        }
+        router.connecting(this, ctx.channel().eventLoop(), false);
     }
 
     /** The primary did not take the connection: try again (the route may change meanwhile) until the deadline. */
@@ -210,13 +268,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
 
     @Override
     public void targetChanged() {
-        ChannelFuture attempt = connecting;
-        if (attempt == null || phase != Phase.ROUTING || !ctx.channel().isOpen()) {
+        if (phase == Phase.PIPING || phase == Phase.REFUSING || !ctx.channel().isOpen()
+                || (connecting == null && backend == null)) {
             return;
         }
-        connecting = null;
-        attempt.channel().close();
-        router.route(this, ctx.channel().eventLoop(), holdDeadline);
+        dropBackend();
+        if (phase == Phase.ROUTING) {
+            router.route(this, ctx.channel().eventLoop(), holdDeadline);
+        }
     }
 
     @Override
@@ -246,6 +305,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
 
     /** Answers with a FATAL ErrorResponse and closes. */
     private void fail(String sqlState, String message) {
+        dropBackend();
         phase = Phase.REFUSING;
         ctx.writeAndFlush(PgWire.fatal(ctx.alloc(), sqlState, message)).addListener(ChannelFutureListener.CLOSE);
     }
@@ -278,8 +338,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
             pending.release();
             pending = null;
         }
-        if (backend != null) {
+        if (phase == Phase.PIPING) {
             BackendHandler.closeOnFlush(backend);
+        } else {
+            dropBackend();
         }
     }
 

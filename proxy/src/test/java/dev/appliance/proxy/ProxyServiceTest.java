@@ -29,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,6 +51,9 @@ class ProxyServiceTest {
     private static int port;
     private static final Duration HOLD = Duration.ofSeconds(1);
     private static final java.util.concurrent.atomic.AtomicInteger PIDS = new java.util.concurrent.atomic.AtomicInteger(1000);
+    /** Connections each stand-in primary accepted, by its name. */
+    private static final Map<Character, java.util.concurrent.atomic.AtomicInteger> ACCEPTED =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private static final java.util.concurrent.BlockingQueue<String> CANCELLED = new java.util.concurrent.LinkedBlockingQueue<>();
 
     @BeforeAll
@@ -103,6 +107,30 @@ class ProxyServiceTest {
         try (Socket s = connect()) {
             s.getOutputStream().write(startupPacket("y"));
             assertEquals('B', greeting(s).name());
+        }
+    }
+
+    @Test
+    void theProxyConnectsToThePrimaryAtAcceptSoItsForkOverlapsTheStartupPacket() throws Exception {
+        int before = accepted('A');
+        try (Socket s = connect()) {
+            awaitAccepted('A', before + 1);
+            byte[] sent = startupPacket("early");
+            s.getOutputStream().write(sent);
+            assertEquals('A', greeting(s).name());
+            assertArrayEquals(sent, readFully(s.getInputStream(), sent.length));
+            assertEquals(before + 1, accepted('A'), "the connection made at accept must be the one used");
+        }
+    }
+
+    @Test
+    void aConnectionMadeAheadIsDroppedWhenTheRouteMovesBeforeTheStartupPacket() throws Exception {
+        int before = accepted('A');
+        try (Socket s = connect()) {
+            awaitAccepted('A', before + 1);
+            proxy.route(forward(primaryB, "b"));
+            s.getOutputStream().write(startupPacket("moved"));
+            assertEquals('B', greeting(s).name(), "the startup packet must go to the primary of the moment it is sent");
         }
     }
 
@@ -354,25 +382,43 @@ class ProxyServiceTest {
         return n;
     }
 
+    private static int accepted(char name) {
+        java.util.concurrent.atomic.AtomicInteger n = ACCEPTED.get(name);
+        return n == null ? 0 : n.get();
+    }
+
+    private static void awaitAccepted(char name, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (accepted(name) < count) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(name + " accepted " + accepted(name) + " connections, expected " + count);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** A stand-in for postgres: says nothing until the client's first bytes, then greets (with a cancel key) and echoes. */
     private static Channel greetingEcho(String host, char name) throws InterruptedException {
         return new ServerBootstrap().group(backendLoop).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ACCEPTED.computeIfAbsent(name, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
                         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelActive(ChannelHandlerContext ctx) {
-                                int pid = PIDS.incrementAndGet();
-                                byte[] param = ("server\0" + name + "\0").getBytes(StandardCharsets.US_ASCII);
-                                ByteBuffer b = ByteBuffer.allocate(1 + 4 + param.length + 13 + 6);
-                                b.put((byte) 'S').putInt(4 + param.length).put(param);
-                                b.put((byte) 'K').putInt(12).putInt(pid).putInt(pid * 7);
-                                b.put((byte) 'Z').putInt(5).put((byte) 'I');
-                                ctx.writeAndFlush(Unpooled.wrappedBuffer(b.array()));
-                            }
+                            private boolean greeted;
 
                             @Override
                             public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (!greeted) {
+                                    greeted = true;
+                                    int pid = PIDS.incrementAndGet();
+                                    byte[] param = ("server\0" + name + "\0").getBytes(StandardCharsets.US_ASCII);
+                                    ByteBuffer b = ByteBuffer.allocate(1 + 4 + param.length + 13 + 6);
+                                    b.put((byte) 'S').putInt(4 + param.length).put(param);
+                                    b.put((byte) 'K').putInt(12).putInt(pid).putInt(pid * 7);
+                                    b.put((byte) 'Z').putInt(5).put((byte) 'I');
+                                    ctx.write(Unpooled.wrappedBuffer(b.array()));
+                                }
                                 ctx.writeAndFlush(msg);
                             }
                         });

@@ -53,6 +53,23 @@ public final class LocalCluster implements AutoCloseable {
      * {@code settings} added to every node's file; otherwise the existing one is used (and must have
      * {@code count} nodes).
      */
+    /** Why a local cluster cannot run on this machine (no PostgreSQL, or root without a postgres user), or null. */
+    public static String whyPostgresCannotRun() throws IOException, InterruptedException {
+        try {
+            dev.appliance.postgres.PgBinaries.discover();
+        } catch (IOException e) {
+            return "no PostgreSQL server programs: " + e.getMessage();
+        }
+        if ("root".equals(System.getProperty("user.name"))) {
+            Process p = new ProcessBuilder("id", "-u", "postgres").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            if (p.waitFor() != 0) {
+                return "running as root, and there is no 'postgres' user to run postgres as";
+            }
+        }
+        return null;
+    }
+
     public static LocalCluster in(Path dir, int count, int firstOctet, Map<String, String> settings) throws IOException {
         if (count < 1 || count > 9) {
             throw new IllegalArgumentException("a local cluster has 1 to 9 nodes, not " + count);

@@ -14,7 +14,9 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -41,13 +43,16 @@ public final class ProxyBench {
         int seconds = 10;
         int rounds = 3;
         int scale = 10;
+        Set<String> only = new TreeSet<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds": seconds = Integer.parseInt(args[++i]); break;
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--scale": scale = Integer.parseInt(args[++i]); break;
+                case "--only": only.addAll(List.of(args[++i].split(","))); break;
                 default:
-                    System.err.println("usage: ProxyBench [--seconds N (10)] [--rounds N (3)] [--scale N (10)]");
+                    System.err.println("usage: ProxyBench [--seconds N (10)] [--rounds N (3)] [--scale N (10)]"
+                            + " [--only S_c1,S_c16,S_c64,S_C_c16,tpcb_c1,tpcb_c16,tpcb_c64]");
                     System.exit(2);
             }
         }
@@ -67,7 +72,12 @@ public final class ProxyBench {
                 new Workload("select -C -c 16", List.of("-S", "-C", "-c", "16", "-j", "2")),
                 new Workload("tpcb -c 1", List.of("-c", "1", "-j", "1")),
                 new Workload("tpcb -c 16", List.of("-c", "16", "-j", "2")),
-                new Workload("tpcb -c 64", List.of("-c", "64", "-j", "2")));
+                new Workload("tpcb -c 64", List.of("-c", "64", "-j", "2")))
+                .stream().filter(w -> only.isEmpty() || only.contains(key(w.name()))).toList();
+        if (workloads.isEmpty()) {
+            System.err.println("--only " + only + " names no workload");
+            System.exit(2);
+        }
         System.out.printf("proxy: %d workloads x 4 paths x %d rounds, %d s each, pgbench scale %d; logs in %s%n",
                 workloads.size(), rounds, seconds, scale, dir);
         // ttl 10 s: pgbench saturating both cores stalled the whole machine for up to 2 s at connection storms,

@@ -53,19 +53,7 @@ final class ClusterFixture implements AutoCloseable {
     }
 
     static void skipUnlessPostgresRuns() throws Exception {
-        String why = null;
-        try {
-            dev.appliance.postgres.PgBinaries.discover();
-        } catch (IOException e) {
-            why = "no PostgreSQL server programs: " + e.getMessage();
-        }
-        if (why == null && "root".equals(System.getProperty("user.name"))) {
-            Process p = new ProcessBuilder("id", "-u", "postgres").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            if (p.waitFor() != 0) {
-                why = "running as root, and there is no 'postgres' user to run postgres as";
-            }
-        }
+        String why = LocalCluster.whyPostgresCannotRun();
         if (why != null) {
             System.out.println("SKIPPED: a cluster test: " + why);
         }
