@@ -38,6 +38,11 @@ public final class ApiClient {
         this.token = token;
     }
 
+    /** A client of other addresses with the same token. */
+    public ApiClient at(List<String> otherUrls) {
+        return new ApiClient(otherUrls, token);
+    }
+
     public Answer get(String path) throws IOException {
         return send("GET", path, null);
     }

@@ -98,7 +98,8 @@ public final class ClusterJson {
                 PgObservation pg = status.pg();
                 m.put("fenced", status.fenced()).put("routable", status.routable());
                 ObjectNode p = m.putObject("pg").put("state", pg.state().name().toLowerCase())
-                        .put("timeline", pg.timeline()).put("lsn", pg.position().toString());
+                        .put("timeline", pg.timeline()).put("lsn", pg.position().toString())
+                        .put("rebuildRequested", pg.rebuildRequested());
                 if (pg.upstream() != null) {
                     p.put("upstream", pg.upstream().value()).put("streaming", pg.streaming());
                 }

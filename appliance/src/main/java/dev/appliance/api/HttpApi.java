@@ -146,6 +146,17 @@ public final class HttpApi implements AutoCloseable {
                         requireMethod(method, "POST");
                         written(ex, node.unfreeze(who(ex)), 200, "unfrozen");
                     }
+                    case "/rebuild" -> {
+                        authorize(ex);
+                        requireMethod(method, "POST");
+                        try {
+                            node.requestRebuild(who(ex));
+                        } catch (IllegalStateException e) {
+                            throw new ApiRefusal(409, e.getMessage(), null);
+                        }
+                        sendJson(ex, 202, ClusterJson.JSON.createObjectNode().put("result", node.config().id()
+                                + " is rebuilding: postgres stops and its data is replaced by a fresh clone of the primary"));
+                    }
                     case "/stop" -> {
                         authorize(ex);
                         requireMethod(method, "POST");
@@ -187,6 +198,17 @@ public final class HttpApi implements AutoCloseable {
                         if (path.equals("/resources") || path.startsWith("/resources/")) {
                             authorize(ex);
                             resources.handle(ex, path, method);
+                            break;
+                        }
+                        if (path.startsWith("/members/") && path.length() > "/members/".length()) {
+                            authorize(ex);
+                            requireMethod(method, "DELETE");
+                            String id = path.substring("/members/".length());
+                            if (!MemberId.isValid(id)) {
+                                throw new ApiRefusal(400, "'" + id + "' is not a member id", null);
+                            }
+                            String result = await(node.removeMember(MemberId.of(id), who(ex)));
+                            sendJson(ex, 200, ClusterJson.JSON.createObjectNode().put("result", result));
                             break;
                         }
                         if (path.startsWith("/routes/") && path.length() > "/routes/".length()) {

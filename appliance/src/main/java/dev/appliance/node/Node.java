@@ -283,7 +283,8 @@ public final class Node implements AutoCloseable {
         return a.state() != b.state() || a.writable() != b.writable() || !Objects.equals(a.upstream(), b.upstream())
                 || a.streaming() != b.streaming() || a.timeline() != b.timeline() || !a.syncRequired().equals(b.syncRequired())
                 || !a.replicas().keySet().equals(b.replicas().keySet()) || a.diverged() != b.diverged()
-                || a.rebuiltForGeneration() != b.rebuiltForGeneration() || a.rewindFailed() != b.rewindFailed();
+                || a.rebuiltForGeneration() != b.rebuiltForGeneration() || a.rewindFailed() != b.rewindFailed()
+                || a.rebuildRequested() != b.rebuildRequested();
     }
 
     private void heartbeat() {
@@ -808,7 +809,99 @@ public final class Node implements AutoCloseable {
         });
     }
 
+    /**
+     * Removes a member for good: from the agreed roles (it must be neither the primary nor the sync), from the
+     * Raft configuration and from the member registry. Its daemon must be stopped first: the state write
+     * requires it to hold no session, so a running member can never be removed under its own feet.
+     */
+    public CompletableFuture<String> removeMember(MemberId id, String by) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                boolean registered = ClusterDocuments.members(store).containsKey(id);
+                boolean inRaft = store.configuration(true).containsKey(id) || store.configuration(false).containsKey(id);
+                if (!registered && !inRaft) {
+                    throw new java.util.NoSuchElementException("no member " + id + " (see 'appliance cluster status')");
+                }
+                if (store.sessions().containsKey(id)) {
+                    throw new IllegalStateException(id + "'s daemon is running (it holds a live session); stop it first "
+                            + "(SIGTERM, or POST /stop on it), then remove it");
+                }
+                for (int attempt = 0; ; attempt++) {
+                    Versioned<ClusterState> current = ClusterDocuments.clusterState(store).orElse(null);
+                    if (current == null) {
+                        break;
+                    }
+                    ClusterState s = current.value();
+                    if (id.equals(s.primary())) {
+                        throw new IllegalStateException(id + " is the primary; the cluster fails over from it once its "
+                                + "session has expired, and it can be removed after that");
+                    }
+                    if (id.equals(s.sync())) {
+                        throw new IllegalStateException(id + " is the sync; another replica takes its place once its "
+                                + "session has expired (a few seconds), and it can be removed after that");
+                    }
+                    if (!s.asyncs().contains(id) && s.deposedEntry(id).isEmpty()) {
+                        break;
+                    }
+                    ClusterState next = s.toBuilder()
+                            .asyncs(s.asyncs().stream().filter(m -> !m.equals(id)).toList())
+                            .deposed(s.deposed().stream().filter(d -> !d.id().equals(id)).toList()).build();
+                    WriteResult r = store.put(ClusterDocuments.writeClusterState(current.version(), next, List.of(id),
+                            self.value(), "member " + id + " removed by " + by)).join();
+                    if (r.status() == WriteResult.Status.SESSION_LIVE) {
+                        throw new IllegalStateException(id + "'s daemon came back; stop it first, then remove it");
+                    }
+                    if (r.ok()) {
+                        break;
+                    }
+                    if (attempt >= 10) {
+                        throw new IllegalStateException("the cluster state kept changing; try again");
+                    }
+                }
+                if (inRaft) {
+                    store.removeMember(id);
+                }
+                if (registered) {
+                    WriteResult r = store.put(ClusterDocuments.removeMember(id, self.value(), "removed by " + by)).join();
+                    if (!r.ok()) {
+                        throw new IllegalStateException("removing " + id + " from the registry was not applied: " + r.status());
+                    }
+                }
+                LOG.warn("{}: member {} removed by {}", self, id, by);
+                return id + " removed: it has no role, no vote and no registry entry; its data directory is untouched";
+            } catch (IOException | InvalidDocumentException e) {
+                throw new IllegalStateException("removing " + id + " failed: " + e.getMessage(), e);
+            }
+        });
+    }
+
     // ---- views for the API ----
+
+    /**
+     * Asks this node to replace its data directory with a fresh clone of the primary (the old one is kept as
+     * {@code pgdata.replaced}). The request survives restarts until a clone completes. Refused for the primary and
+     * the sync: the first must hand over first, and a sync that stopped to re-clone would stall every commit.
+     */
+    public void requestRebuild(String by) throws IOException {
+        NodeView v = view;
+        ClusterState st = v == null || v.state() == null ? null : v.state().value();
+        if (st == null) {
+            throw new IllegalStateException("the cluster does not exist yet; there is nothing to rebuild from");
+        }
+        Role role = st.roleOf(self);
+        if (role == Role.PRIMARY) {
+            throw new IllegalStateException(self + " is the primary; hand over first (appliance switchover), then rebuild it");
+        }
+        if (role == Role.SYNC) {
+            throw new IllegalStateException(self + " is the sync, and rebuilding it would stall every commit until another "
+                    + "replica took its place; stop its daemon until another replica is the sync, start it again, then "
+                    + "rebuild it");
+        }
+        pg.requestRebuild();
+        LOG.warn("{}: rebuild requested by {}: postgres stops, and its data directory is replaced by a fresh clone of "
+                + "{} (the old one is kept as pgdata.replaced)", self, by, st.primary());
+        requestCycle();
+    }
 
     /** The cluster's resources (databases handed to applications), kept on whichever member is the primary. */
     public ResourceStore resources() {

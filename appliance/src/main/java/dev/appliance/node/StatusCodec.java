@@ -46,7 +46,7 @@ public final class StatusCodec {
                 .put("streaming", pg.streaming()).put("timeline", pg.timeline()).put("current", pg.current().toString())
                 .put("flush", pg.flush().toString()).put("replay", pg.replay().toString()).put("diverged", pg.diverged())
                 .put("rewindFailed", pg.rewindFailed()).put("rebuiltForGeneration", pg.rebuiltForGeneration())
-                .put("pristine", pg.pristine());
+                .put("pristine", pg.pristine()).put("rebuildRequested", pg.rebuildRequested());
         if (pg.upstream() != null) {
             p.put("upstream", pg.upstream().value());
         }
@@ -81,6 +81,7 @@ public final class StatusCodec {
                     .replay(lsn(p, "replay")).diverged(p.path("diverged").asBoolean())
                     .rewindFailed(p.path("rewindFailed").asBoolean())
                     .rebuiltForGeneration(p.path("rebuiltForGeneration").asLong()).pristine(p.path("pristine").asBoolean())
+                    .rebuildRequested(p.path("rebuildRequested").asBoolean(false))
                     .upstream(p.hasNonNull("upstream") ? MemberId.of(text(p, "upstream")) : null)
                     .servingSince(p.hasNonNull("servingSince") ? lsn(p, "servingSince") : null)
                     .cleanShutdownAt(p.hasNonNull("cleanShutdownAt") ? lsn(p, "cleanShutdownAt") : null);

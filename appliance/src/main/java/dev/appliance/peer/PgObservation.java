@@ -29,6 +29,7 @@ import java.util.TreeMap;
  * @param rebuiltForGeneration  the generation under which the last rewind or clone completed (0: never)
  * @param cleanShutdownAt       the final WAL position of a clean shutdown, while postgres stays stopped
  * @param pristine              the data directory was made by initdb for a bootstrap and has never served
+ * @param rebuildRequested      an operator asked for this node's data to be cloned afresh ({@code node rebuild})
  */
 public record PgObservation(
         PgState state,
@@ -46,7 +47,8 @@ public record PgObservation(
         boolean rewindFailed,
         long rebuiltForGeneration,
         WalPosition cleanShutdownAt,
-        boolean pristine) {
+        boolean pristine,
+        boolean rebuildRequested) {
 
     public PgObservation {
         Objects.requireNonNull(state, "state");
@@ -84,7 +86,8 @@ public record PgObservation(
         return new Builder(state).writable(writable).upstream(upstream).streaming(streaming).timeline(timeline)
                 .current(current).flush(flush).replay(replay).servingSince(servingSince).syncRequired(syncRequired)
                 .replicas(replicas).diverged(diverged).rewindFailed(rewindFailed)
-                .rebuiltForGeneration(rebuiltForGeneration).cleanShutdownAt(cleanShutdownAt).pristine(pristine);
+                .rebuiltForGeneration(rebuiltForGeneration).cleanShutdownAt(cleanShutdownAt).pristine(pristine)
+                .rebuildRequested(rebuildRequested);
     }
 
     public boolean hasData() {
@@ -117,6 +120,7 @@ public record PgObservation(
         private long rebuiltForGeneration;
         private WalPosition cleanShutdownAt;
         private boolean pristine;
+        private boolean rebuildRequested;
 
         private Builder(PgState state) {
             this.state = state;
@@ -138,11 +142,12 @@ public record PgObservation(
         public Builder rebuiltForGeneration(long v) { rebuiltForGeneration = v; return this; }
         public Builder cleanShutdownAt(WalPosition v) { cleanShutdownAt = v; return this; }
         public Builder pristine(boolean v) { pristine = v; return this; }
+        public Builder rebuildRequested(boolean v) { rebuildRequested = v; return this; }
 
         public PgObservation build() {
             return new PgObservation(state, writable, upstream, streaming, timeline, current, flush, replay,
                     servingSince, syncRequired, replicas, diverged, rewindFailed, rebuiltForGeneration,
-                    cleanShutdownAt, pristine);
+                    cleanShutdownAt, pristine, rebuildRequested);
         }
     }
 }

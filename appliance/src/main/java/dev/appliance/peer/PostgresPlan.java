@@ -75,7 +75,8 @@ public final class PostgresPlan {
         if (pg.isRunning()) {
             return Optional.of(new PostgresStep.Stop(false));
         }
-        if (pg.hasData() && pg.rebuiltForGeneration() >= generation && !pg.diverged() && !pg.rewindFailed()) {
+        if (pg.hasData() && pg.rebuiltForGeneration() >= generation && !pg.diverged() && !pg.rewindFailed()
+                && !pg.rebuildRequested()) {
             return fenced ? Optional.empty() : Optional.of(new PostgresStep.StartStandby(upstream));
         }
         return Optional.of(rebuild);

@@ -47,6 +47,7 @@ public enum ReasonCode {
     CLONING("cloning a new copy from a healthy member"),
     REWINDING("rewinding onto the current timeline"),
     RECLONING("rewind is impossible; re-cloning"),
+    REBUILDING("rebuilding on an operator's request"),
     REJOIN_PENDING("rebuilt; waiting for the primary to list this node as an async"),
     DEPOSED_WAITING_FOR_PRIMARY("deposed; waiting for a primary to rewind from"),
 

@@ -17,13 +17,13 @@ final class ReplicaRules {
 
     static Verdict async(Situation s) {
         MemberId upstream = s.replicaUpstream();
-        return rebuildIfNeeded(s, upstream).orElseGet(() -> Verdict.hold(new PostgresTarget.Standby(upstream),
+        return rebuildRequested(s, upstream).or(() -> rebuildIfNeeded(s, upstream)).orElseGet(() -> Verdict.hold(new PostgresTarget.Standby(upstream),
                 Reason.of(ReasonCode.FOLLOWING, "async of " + upstream + ", generation " + s.state.generation())));
     }
 
     static Verdict unassigned(Situation s) {
         MemberId upstream = s.replicaUpstream();
-        return rebuildIfNeeded(s, upstream).orElseGet(() -> Verdict.hold(new PostgresTarget.Standby(upstream),
+        return rebuildRequested(s, upstream).or(() -> rebuildIfNeeded(s, upstream)).orElseGet(() -> Verdict.hold(new PostgresTarget.Standby(upstream),
                 Reason.of(ReasonCode.FOLLOWING, "unassigned, following " + upstream + " until the primary lists it")));
     }
 
@@ -50,6 +50,19 @@ final class ReplicaRules {
         return Verdict.hold(new PostgresTarget.Rewind(st.primary(), upstream, st.generation()),
                 Reason.of(ReasonCode.REWINDING, "deposed in generation " + entry.generation()
                         + "; rewinding from " + st.primary()));
+    }
+
+    /**
+     * An operator asked for a fresh clone ({@code node rebuild}). Only asyncs and unassigned members act on it: a
+     * sync that stopped streaming to re-clone would stall every commit until it was replaced, so a sync keeps
+     * the request until it is an async again.
+     */
+    static Optional<Verdict> rebuildRequested(Situation s, MemberId upstream) {
+        if (!s.local.rebuildRequested()) {
+            return Optional.empty();
+        }
+        return Optional.of(Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, s.state.generation()),
+                Reason.of(ReasonCode.REBUILDING, "cloning afresh from " + s.cloneSource())));
     }
 
     /**

@@ -487,7 +487,8 @@ public final class PostgresSupervisor implements AutoCloseable {
         }
         java.time.Instant at = java.time.Instant.now();
         PgObservation.Builder b = PgObservation.builder(PgState.STOPPED).rebuiltForGeneration(persisted.rebuiltForGeneration())
-                .rewindFailed(persisted.rewindFailed()).pristine(persisted.pristine()).diverged(diverged);
+                .rewindFailed(persisted.rewindFailed()).pristine(persisted.pristine()).diverged(diverged)
+                .rebuildRequested(persisted.rebuildRequested());
         if (pgState == PgState.NO_DATA) {
             return new PgStatus(b.state(PgState.NO_DATA).build(), List.of(), at);
         }
@@ -746,14 +747,24 @@ public final class PostgresSupervisor implements AutoCloseable {
         stoppedAt = null;
     }
 
+    /** Remembers, across restarts, that an operator wants this node cloned afresh; a completed rebuild clears it. */
+    public synchronized void requestRebuild() throws IOException {
+        state = state.withRebuildRequested();
+        state.write(layout.stateFile());
+    }
+
     synchronized void recordRewindFailed() throws IOException {
         state = state.withRewindFailed();
         state.write(layout.stateFile());
     }
 
-    /** The data directory was rebuilt for {@code generation} (or later) and has not diverged since. */
+    /**
+     * The data directory was rebuilt for {@code generation} (or later), has not diverged since, and no operator
+     * asked for another rebuild.
+     */
     public synchronized boolean rebuiltFor(long generation) {
-        return hasData() && state.rebuiltForGeneration() >= generation && !state.rewindFailed() && !diverged;
+        return hasData() && state.rebuiltForGeneration() >= generation && !state.rewindFailed() && !diverged
+                && !state.rebuildRequested();
     }
 
     synchronized boolean rewindFailedBefore() {

@@ -521,6 +521,16 @@ class EngineRulesTest {
                     at("n3").state(state().gen(4).primary("n2").sync("n4").asyncs("n3"))
                             .local(noDataPg()).live("n2", primaryPg(180)).live("n4", standbyPg("n2", 180)),
                     all(holds(CLONING), postgres(new PostgresTarget.Clone(id("n4"), id("n4"), 4)))),
+                when("R5 an async an operator asked to rebuild is re-cloned, though its data could follow",
+                    at("n3").state(state().gen(4).primary("n2").sync("n4").asyncs("n3"))
+                            .local(standbyPg("n4", 180).rebuildRequested()).live("n2", primaryPg(180))
+                            .live("n4", standbyPg("n2", 180)),
+                    all(holds(REBUILDING), postgres(new PostgresTarget.Clone(id("n4"), id("n4"), 4)))),
+                when("R5 a sync keeps a rebuild request until it is an async: re-cloning would stall every commit",
+                    at("n4").state(state().gen(4).primary("n2").sync("n4").asyncs("n3"))
+                            .local(standbyPg("n2", 180).rebuildRequested()).live("n2", primaryPg(180))
+                            .live("n3", standbyPg("n2", 180)),
+                    all(holds(FOLLOWING), postgres(standbyOf("n2")))),
                 when("R5 the old sync returning after its replacement is unassigned and follows until listed",
                     at("n2").state(state().gen(3).primary("n1").sync("n3")).local(stoppedPg(100))
                             .live("n1", primaryPg(150)).live("n3", standbyPg("n1", 150)),

@@ -119,6 +119,7 @@ final class Fixture {
         Pg rebuiltFor(long generation) { b.rebuiltForGeneration(generation); return this; }
         Pg cleanShutdownAt(long v) { b.cleanShutdownAt(lsn(v)); return this; }
         Pg pristine() { b.pristine(true); return this; }
+        Pg rebuildRequested() { b.rebuildRequested(true); return this; }
         Pg runningAsPrimary() { b.state(PgState.PRIMARY).writable(true); return this; }
 
         PgObservation build() {

@@ -80,5 +80,7 @@ class PostgresPlanTest {
         PostgresTarget.Clone c = new PostgresTarget.Clone(id("n2"), id("n3"), 4);
         assertEquals(Optional.of(new PostgresStep.Clone(id("n2"), 4)), next(c, NO_DATA));
         assertEquals(Optional.of(new PostgresStep.StartStandby(id("n3"))), next(c, rebuilt));
+        assertEquals(Optional.of(new PostgresStep.Clone(id("n2"), 4)), next(c,
+                rebuilt.toBuilder().rebuildRequested(true).build()), "an operator's rebuild request is carried out even then");
     }
 }

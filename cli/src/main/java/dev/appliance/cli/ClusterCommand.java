@@ -91,7 +91,7 @@ final class ClusterCommand {
             });
             int routePort = cluster.leaderRoute();
             LocalCluster.NodeSpec p = cluster.nodes().get(0);
-            String databaseUrl = cluster.appDatabase().url(p, routePort);
+            String databaseUrl = cluster.appDatabase().routeUrl();
             Map<String, String> env = new LinkedHashMap<>();
             env.put("APPLIANCE_URL", p.api());
             env.put("APPLIANCE_TOKEN", cluster.token().orElseThrow());
@@ -104,7 +104,7 @@ final class ClusterCommand {
             out.println("DATABASE_URL=" + databaseUrl);
             out.println("APPLIANCE_URL, APPLIANCE_TOKEN and DATABASE_URL are in " + envFile);
             out.println("Every node's proxy forwards port " + routePort + " to the primary, whichever node that is; "
-                    + "DATABASE_URL goes through " + p.id() + "'s.");
+                    + "DATABASE_URL names them all, so any live node will do.");
             out.println("Ctrl-C stops the cluster.");
             out.flush();
             watch(cluster, err);
@@ -148,13 +148,7 @@ final class ClusterCommand {
                 "",
                 "Asks the daemon at --url, else $APPLIANCE_URL, else the nodes of the cluster in --dir;",
                 "the token comes from $APPLIANCE_TOKEN or DIR/appliance.env."})
-    static final class Status implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @picocli.CommandLine.Mixin
-        ApiTarget target;
-
+    static final class Status extends ApiCommand {
         @Option(names = "--json", description = "Print the JSON document (a stable contract).")
         boolean json;
 
@@ -206,13 +200,7 @@ final class ClusterCommand {
 
     @Command(name = "history", mixinStandardHelpOptions = true,
             description = "The decision audit: every agreed change (failovers, switchovers, freezes, routes), who made it and why.")
-    static final class History implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @picocli.CommandLine.Mixin
-        ApiTarget target;
-
+    static final class History extends ApiCommand {
         @Option(names = {"-n", "--limit"}, defaultValue = "50", description = "How many of the latest entries. Default ${DEFAULT-VALUE}.")
         int limit;
 

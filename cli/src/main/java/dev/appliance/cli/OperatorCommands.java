@@ -20,13 +20,7 @@ final class OperatorCommands {
                 "Hands the primary role to the sync (or to --to NODE) with no acknowledged commit lost: the "
                         + "primary stops taking writes, the target catches up, is promoted, and the old primary follows it."
                         + " Waits for it to finish unless --no-wait."})
-    static final class Switchover implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Switchover extends ApiCommand {
         @Option(names = "--to", paramLabel = "NODE", description = "The replica to promote; default the sync.")
         String to;
 
@@ -82,13 +76,7 @@ final class OperatorCommands {
             description = {
                 "Stops automatic failover and switchovers (for maintenance): roles stay as they are until "
                         + "unfreeze. The primary keeps serving, still fenced by its lease."})
-    static final class Freeze implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Freeze extends ApiCommand {
         @Option(names = "--reason", required = true, description = "Why; shown in status and history.")
         String reason;
 
@@ -97,26 +85,17 @@ final class OperatorCommands {
             if (reason.isBlank()) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--reason must say why");
             }
-            JsonNode r = Cli.require(target.client().post("/freeze", ApiClient.JSON.createObjectNode().put("reason", reason)));
-            spec.commandLine().getOut().println(r.path("result").asText());
-            spec.commandLine().getOut().flush();
+            say(Cli.require(target.client().post("/freeze", ApiClient.JSON.createObjectNode().put("reason", reason)))
+                    .path("result").asText());
             return 0;
         }
     }
 
     @Command(name = "unfreeze", mixinStandardHelpOptions = true, description = "Lets the cluster fail over on its own again.")
-    static final class Unfreeze implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Unfreeze extends ApiCommand {
         @Override
         public Integer call() throws Exception {
-            JsonNode r = Cli.require(target.client().post("/unfreeze", null));
-            spec.commandLine().getOut().println(r.path("result").asText());
-            spec.commandLine().getOut().flush();
+            say(Cli.require(target.client().post("/unfreeze", null)).path("result").asText());
             return 0;
         }
     }

@@ -53,13 +53,7 @@ final class PgCommand {
                         + "installed (ARGS go to it), else a built-in console (line editing, history, multi-line "
                         + "statements, aligned tables). The password reaches psql in its environment, never on a command "
                         + "line."})
-    static final class Psql implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Psql extends ApiCommand {
         @Mixin
         Which which;
 
@@ -133,13 +127,7 @@ final class PgCommand {
                 "Saves the resource's database (schema and data) in PostgreSQL's custom format, made by the "
                         + "daemon's own pg_dump: no Postgres client is needed here. pg_restore reads the file too:",
                 "  pg_restore --clean --no-acl --no-owner -d mydb FILE"})
-    static final class Dump implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Dump extends ApiCommand {
         @Mixin
         Which which;
 
@@ -179,13 +167,7 @@ final class PgCommand {
                         + "is touched, and the restore runs as one transaction: if it meets an error, nothing changes and "
                         + "the error is shown. --keep-going carries on past errors the way plain pg_restore does, and "
                         + "counts them."})
-    static final class Restore implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Restore extends ApiCommand {
         @Mixin
         Which which;
 
@@ -240,13 +222,7 @@ final class PgCommand {
 
     @Command(name = "info", mixinStandardHelpOptions = true,
             description = "The resource's database at a glance: status, connections, version, size, tables, rows, replication.")
-    static final class Info implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Info extends ApiCommand {
         @Mixin
         Which which;
 
@@ -294,13 +270,7 @@ final class PgCommand {
 
     @Command(name = "extensions", mixinStandardHelpOptions = true,
             description = "The extensions available to the resource's database, and which are installed (CREATE EXTENSION adds one).")
-    static final class Extensions implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Extensions extends ApiCommand {
         @Mixin
         Which which;
 

@@ -23,13 +23,7 @@ final class ResourceCommand {
                 "Creates a database and a login role with a generated password on the primary, and prints how to "
                         + "connect through the leader route (every member's proxy, so any surviving node will do). The "
                         + "resource is a row in the primary's database: it replicates and survives failover."})
-    static final class Add implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Add extends ApiCommand {
         @Parameters(index = "0", paramLabel = "postgres", description = "The service; only postgres.")
         String service;
 
@@ -70,13 +64,7 @@ final class ResourceCommand {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the resources.")
-    static final class List implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class List extends ApiCommand {
         @Option(names = "--json", description = "Print the JSON document.")
         boolean json;
 
@@ -103,13 +91,7 @@ final class ResourceCommand {
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Drops a resource's database (ending its sessions) and role. Asks first unless --yes.")
-    static final class Remove implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiTarget target;
-
+    static final class Remove extends ApiCommand {
         @Parameters(index = "0", paramLabel = "ID", description = "The resource (see 'resource list').")
         String id;
 
@@ -120,14 +102,8 @@ final class ResourceCommand {
         public Integer call() throws Exception {
             ApiClient api = target.client();
             Cli.require(api.get("/resources/" + id));    // an unknown id fails here, before any question
-            if (!yes && !Cli.confirm(spec, "This drops database " + id + " and every row in it. Type the resource id to "
-                    + "confirm: ", id)) {
-                spec.commandLine().getErr().println("appliance: not confirmed; nothing was removed");
-                return 1;
-            }
-            JsonNode r = Cli.require(api.delete("/resources/" + id));
-            spec.commandLine().getOut().println(r.path("result").asText());
-            spec.commandLine().getOut().flush();
+            confirm(yes, "This drops database " + id + " and every row in it.", id);
+            say(Cli.require(api.delete("/resources/" + id)).path("result").asText());
             return 0;
         }
     }

@@ -172,6 +172,17 @@ class CliClusterTest {
         ok("pg", "restore", "-r", "copy", "-f", dump.toString(), "--clean");
         assertEquals(before, fingerprint(copy));
 
+        // A replica is rebuilt from a fresh clone; the primary is not.
+        JsonNode st = cluster.status();
+        String async = st.path("asyncs").get(0).asText();
+        assertTrue(failed("node", "rebuild", st.path("primary").asText()).err().contains("is the primary"));
+        assertTrue(failed("node", "rebuild", "n9").err().contains("no member n9"));
+        Run rebuilt = ok("node", "rebuild", async, "--timeout", "180");
+        assertTrue(rebuilt.out().contains(async + " is rebuilt and serves again"), rebuilt.out());
+        assertTrue(Files.isDirectory(cluster.node(MemberId.of(async)).dir().resolve("data").resolve("pgdata.replaced")),
+                "the old data directory is kept");
+        assertTrue(failed("node", "remove", async, "--yes").err().contains("daemon is running"));
+
         // Bad input: a clear error, and nothing changes.
         Path corrupt = dir.resolve("corrupt.dump");
         Files.write(corrupt, "not a dump at all".repeat(100).getBytes());
@@ -216,6 +227,14 @@ class CliClusterTest {
         assertEquals("available", ok("pg", "info", "-r", "shop", "--json").json().path("status").asText());
         Run status = ok("cluster", "status", "--json");
         assertFalse(status.json().path("primary").asText().equals(second), status.out());
+
+        // The dead member is removed for good: no role, no vote, no registry entry; the cluster writes on.
+        ok("node", "remove", second, "--yes");
+        JsonNode after = cluster.status();
+        assertFalse(after.toString().contains("\"" + second + "\""), after.toString());
+        try (Connection c = connect(shop); Statement st2 = c.createStatement()) {
+            st2.execute("INSERT INTO items VALUES (20001, 'after the removal')");
+        }
 
         assertTrue(failed("resource", "remove", "nosuch", "--yes").err().contains("no resource nosuch"));
         ok("resource", "remove", "copy", "--yes");

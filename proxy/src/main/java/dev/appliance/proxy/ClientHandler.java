@@ -1,6 +1,5 @@
 package dev.appliance.proxy;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -8,7 +7,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -36,7 +34,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
 
     private final LeaderRouter router;
     private final ProxyMetrics metrics;
-    private final Class<? extends SocketChannel> channelType;
+    private final java.util.function.Supplier<SocketChannel> newSocket;
     private final Duration holdTimeout;
     private final BackendKeys keys;
     private final java.util.function.Consumer<BackendKeys.Entry> cancel;
@@ -52,11 +50,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
     private ScheduledFuture<?> firstPacketTimer;
     private ChannelFuture connecting;
 
-    ClientHandler(LeaderRouter router, ProxyMetrics metrics, Class<? extends SocketChannel> channelType, Duration holdTimeout,
+    ClientHandler(LeaderRouter router, ProxyMetrics metrics, java.util.function.Supplier<SocketChannel> newSocket,
+            Duration holdTimeout,
             BackendKeys keys, java.util.function.Consumer<BackendKeys.Entry> cancel) {
         this.router = router;
         this.metrics = metrics;
-        this.channelType = channelType;
+        this.newSocket = newSocket;
         this.holdTimeout = holdTimeout;
         this.keys = keys;
         this.cancel = cancel;
@@ -160,13 +159,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
      * postgres forks the backend on accept, so the fork overlaps the client's startup packet instead of following it.
      */
     private void connect(RouteState.Forward target) {
-        Bootstrap b = new Bootstrap().group(ctx.channel().eventLoop()).channel(channelType)
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
-                .handler(new BackendHandler(ctx.channel(), metrics, keys, target, this::backendClosedUnpaired));
+        // A channel made by hand rather than by a Bootstrap: no option maps, no resolver, per connection.
+        SocketChannel ch = newSocket.get();
+        ch.config().setAutoRead(false);
+        ch.config().setTcpNoDelay(true);
+        ch.config().setConnectTimeoutMillis(CONNECT_TIMEOUT_MS);
+        ch.pipeline().addLast(new BackendHandler(ctx.channel(), metrics, keys, target, this::backendClosedUnpaired));
         router.connecting(this, ctx.channel().eventLoop(), true);
-        ChannelFuture attempt = b.connect(target.host(), target.port());
+        ChannelFuture registered = ctx.channel().eventLoop().register(ch);    // done at once: this runs on that loop
+        ChannelFuture attempt = registered.isDone() && registered.isSuccess() ? ch.connect(router.address(target))
+                : registered;
         connecting = attempt;
         attempt.addListener((ChannelFutureListener) f -> {
             if (connecting != attempt) {

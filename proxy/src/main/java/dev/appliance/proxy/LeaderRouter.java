@@ -40,6 +40,9 @@ final class LeaderRouter {
     private final Set<Held> held = new LinkedHashSet<>();
     private final Set<Held> connecting = new LinkedHashSet<>();
 
+    /** The latest target's socket address, resolved once rather than once per connection. */
+    private volatile java.util.Map.Entry<RouteState.Forward, java.net.InetSocketAddress> resolved;
+
     LeaderRouter(ProxyMetrics metrics) {
         this.metrics = metrics;
     }
@@ -127,6 +130,16 @@ final class LeaderRouter {
      */
     synchronized ChannelGroup pairsIfCurrent(RouteState.Forward target) {
         return target.equals(state) ? pairs : null;
+    }
+
+    java.net.InetSocketAddress address(RouteState.Forward target) {
+        java.util.Map.Entry<RouteState.Forward, java.net.InetSocketAddress> r = resolved;
+        if (r != null && r.getKey().equals(target)) {
+            return r.getValue();
+        }
+        java.net.InetSocketAddress a = new java.net.InetSocketAddress(target.host(), target.port());
+        resolved = java.util.Map.entry(target, a);
+        return a;
     }
 
     /** Whether a connection routed now would wait. */

@@ -50,7 +50,7 @@ public final class ProxyService implements AutoCloseable {
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final Class<? extends ServerChannel> serverType;
-    private final Class<? extends SocketChannel> socketType;
+    private final java.util.function.Supplier<SocketChannel> newSocket;
     private final Map<String, Listener> listeners = new TreeMap<>();
     private final Map<String, String> problems = new TreeMap<>();
     private final Map<String, Long> lastBindAttempt = new TreeMap<>();
@@ -70,12 +70,12 @@ public final class ProxyService implements AutoCloseable {
             acceptors = new EpollEventLoopGroup(1, new DefaultThreadFactory("proxy-accept", true));
             workers = new EpollEventLoopGroup(threads, new DefaultThreadFactory("proxy", true));
             serverType = EpollServerSocketChannel.class;
-            socketType = EpollSocketChannel.class;
+            newSocket = EpollSocketChannel::new;
         } else {
             acceptors = new NioEventLoopGroup(1, new DefaultThreadFactory("proxy-accept", true));
             workers = new NioEventLoopGroup(threads, new DefaultThreadFactory("proxy", true));
             serverType = NioServerSocketChannel.class;
-            socketType = NioSocketChannel.class;
+            newSocket = NioSocketChannel::new;
         }
     }
 
@@ -137,7 +137,7 @@ public final class ProxyService implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         clients.add(ch);
-                        ch.pipeline().addLast(new ClientHandler(router, metrics, socketType, holdTimeout, keys,
+                        ch.pipeline().addLast(new ClientHandler(router, metrics, newSocket, holdTimeout, keys,
                                 ProxyService.this::cancel));
                     }
                 });

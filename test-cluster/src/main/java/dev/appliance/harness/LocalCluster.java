@@ -138,8 +138,12 @@ public final class LocalCluster implements AutoCloseable {
                 .orElseThrow(() -> new IllegalArgumentException("no node " + id + " in this cluster"));
     }
 
-    /** The application's database on this cluster: role and database {@code app}, its password kept in the directory. */
-    public record AppDatabase(String user, String password, String database) {
+    /**
+     * The application's database on this cluster: role and database {@code app}.
+     *
+     * @param routeUrl its {@code postgres://} URL through every member's proxy on the leader route
+     */
+    public record AppDatabase(String user, String password, String database, String routeUrl) {
         /** A {@code postgres://} URL to {@code node}'s postgres. */
         public String url(NodeSpec node) {
             return "postgres://" + user + ":" + password + "@" + node.host() + ":5432/" + database;
@@ -176,45 +180,22 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Creates the application's role and database on the primary once (as the appliance superuser, whose
-     * password every node keeps), and returns how to reach them.
+     * The application's database: the resource {@code app} (its own role and database), created through the API
+     * once, with the leader route it is reached by.
      */
     public AppDatabase appDatabase() throws IOException {
-        Path pwFile = dir.resolve("app.password");
-        if (!Files.exists(pwFile)) {
-            Path tmp = dir.resolve("app.password.tmp");
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(tmp, dev.appliance.postgres.PgCredentials.randomSecret() + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, pwFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        ensureLeaderRoute();
+        ApiClient api = api();
+        ApiClient.Answer a = api.get("/resources/app");
+        if (a.status() == 404) {
+            a = api.post("/resources", ApiClient.JSON.createObjectNode().put("service", "postgres").put("id", "app"));
         }
-        AppDatabase app = new AppDatabase("app", Files.readString(pwFile, StandardCharsets.UTF_8).trim(), "app");
-        NodeSpec primary = node(MemberId.of(status().path("primary").asText()));
-        java.util.Properties props = new java.util.Properties();
-        props.setProperty("user", dev.appliance.postgres.PgCredentials.SUPERUSER);
-        props.setProperty("password", Files.readString(primary.secrets().resolve("postgres-superuser.password"),
-                StandardCharsets.UTF_8).trim());
-        props.setProperty("connectTimeout", "5");
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://" + primary.host()
-                + ":5432/postgres", props); java.sql.Statement st = c.createStatement()) {
-            st.execute("SET log_min_error_statement = panic");
-            boolean roleExists;
-            try (java.sql.ResultSet rs = st.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = 'app'")) {
-                roleExists = rs.next();
-            }
-            st.execute((roleExists ? "ALTER" : "CREATE") + " ROLE app LOGIN PASSWORD '" + app.password() + "'");
-            boolean dbExists;
-            try (java.sql.ResultSet rs = st.executeQuery("SELECT 1 FROM pg_database WHERE datname = 'app'")) {
-                dbExists = rs.next();
-            }
-            if (!dbExists) {
-                st.execute("CREATE DATABASE app OWNER app");
-            }
-        } catch (java.sql.SQLException e) {
-            throw new IOException("creating the application database on " + primary.id() + " failed: " + e.getMessage(), e);
+        if (!a.ok()) {
+            throw new IOException("the application database (resource app) could not be had: " + a.error());
         }
-        return app;
+        JsonNode env = a.body().path("env");
+        return new AppDatabase(env.path("PGUSER").asText(), env.path("PGPASSWORD").asText(), env.path("PGDATABASE").asText(),
+                env.path("DATABASE_URL").asText());
     }
 
     /**
