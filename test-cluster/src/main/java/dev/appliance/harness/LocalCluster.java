@@ -41,6 +41,16 @@ public final class LocalCluster implements AutoCloseable {
     private final Path dir;
     private final List<NodeSpec> nodes;
     private final Map<MemberId, NodeProcess> processes = new TreeMap<>();
+    /**
+     * Daemons are started from this one thread, which lives as long as the cluster: a daemon dies with the thread
+     * that started it (its parent-death signal follows the thread, not the process), so a node restarted from a
+     * short-lived thread, a nemesis for one, would be stopped when that thread ended.
+     */
+    private final java.util.concurrent.ExecutorService launcher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "node-launcher");
+        t.setDaemon(true);
+        return t;
+    });
     private java.util.function.Function<NodeSpec, Path> cgroups = n -> null;
 
     private LocalCluster(Path dir, List<NodeSpec> nodes) {
@@ -257,7 +267,15 @@ public final class LocalCluster implements AutoCloseable {
             return;
         }
         NodeSpec n = node(id);
-        processes.put(id, NodeProcess.startDaemon(id.value(), n.log(), n.config(), cgroups.apply(n)));
+        try {
+            processes.put(id, launcher.submit(() -> NodeProcess.startDaemon(id.value(), n.log(), n.config(), cgroups.apply(n)))
+                    .get());
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException("starting " + id + " failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + id, e);
+        }
     }
 
     public synchronized Optional<NodeProcess> process(MemberId id) {
@@ -452,5 +470,6 @@ public final class LocalCluster implements AutoCloseable {
                 p.kill();
             }
         }
+        launcher.shutdown();    // only once every daemon it started is gone
     }
 }

@@ -11,7 +11,7 @@ public record CheckResult(String checker, Verdict verdict, String summary, Map<S
     public enum Verdict { VALID, INVALID, UNKNOWN }
 
     public CheckResult {
-        facts = facts == null ? Map.of() : Map.copyOf(facts);
+        facts = facts == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(facts));
     }
 
     public boolean valid() {

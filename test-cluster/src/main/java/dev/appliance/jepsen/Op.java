@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param key     the register's key, for register operations
  * @param value   the operation's arguments or result
  * @param time    nanoseconds since the start of the run
- * @param error   why it failed or is unknown
+ * @param error   why it failed or is unknown; for a nemesis event, what it hit
  */
 public record Op(long index, long process, Type type, String f, String key, List<Long> value, long time, String error) {
     public static final long NEMESIS = -1;

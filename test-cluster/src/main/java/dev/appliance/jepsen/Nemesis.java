@@ -1,0 +1,156 @@
+package dev.appliance.jepsen;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.appliance.consensus.state.MemberId;
+import dev.appliance.harness.LocalCluster;
+import dev.appliance.harness.NodeProcess;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Faults on a schedule: quiet, then a fault on the current primary, held for a while, then healed; each
+ * injection and heal is a nemesis event in the history. Faults: {@code kill} (SIGKILL of the primary's daemon,
+ * whose postgres dies with it; healed by starting it again), {@code kill-postgres} (SIGKILL of the primary's
+ * postgres only; its daemon restarts it), {@code pause} (SIGSTOP of the primary's daemon while its postgres runs
+ * on; healed by SIGCONT), and {@code mix} (each in turn).
+ */
+final class Nemesis {
+    static final List<String> FAULTS = List.of("kill", "kill-postgres", "pause");
+
+    private final LocalCluster cluster;
+    private final History history;
+    private final List<String> faults;
+    private final Duration quiet;
+    private final Duration held;
+    private final long started;
+    private final Thread thread;
+    private volatile boolean stop;
+    private Runnable heal;
+    private int injected;
+
+    Nemesis(LocalCluster cluster, History history, String name, Duration quiet, Duration held, long startedNanos) {
+        this.cluster = cluster;
+        this.history = history;
+        this.faults = name.equals("mix") ? FAULTS : List.of(name);
+        if (!name.equals("mix") && !FAULTS.contains(name)) {
+            throw new IllegalArgumentException("no nemesis '" + name + "'; there are " + FAULTS + " and mix");
+        }
+        this.quiet = quiet;
+        this.held = held;
+        this.started = startedNanos;
+        this.thread = new Thread(this::run, "jepsen-nemesis");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Stops injecting and heals whatever fault is on. */
+    void stop() throws InterruptedException {
+        stop = true;
+        thread.interrupt();
+        thread.join(60_000);
+        healNow();
+    }
+
+    int injected() {
+        return injected;
+    }
+
+    private void run() {
+        int round = 0;
+        try {
+            while (!stop) {
+                Thread.sleep(quiet.toMillis());
+                if (stop) {
+                    break;
+                }
+                String fault = faults.get(round++ % faults.size());
+                try {
+                    inject(fault);
+                } catch (IOException | RuntimeException e) {
+                    event("error", null, fault + ": " + e);    // recorded, and the schedule goes on
+                }
+                Thread.sleep(held.toMillis());
+                healNow();
+            }
+        } catch (InterruptedException e) {
+            // stopping
+        }
+    }
+
+    private void inject(String fault) throws IOException, InterruptedException {
+        JsonNode s = cluster.status();
+        String primary = s.path("primary").asText("");
+        if (primary.isEmpty()) {
+            event(fault + "-skipped", null, "no primary");
+            return;
+        }
+        MemberId id = MemberId.of(primary);
+        long node = Long.parseLong(primary.replaceAll("\\D", ""));
+        switch (fault) {
+            case "kill" -> {
+                cluster.kill(id);
+                heal = () -> {
+                    try {
+                        cluster.start(id);
+                    } catch (IOException e) {
+                        event("error", node, "restart " + primary + ": " + e.getMessage());
+                    }
+                };
+            }
+            case "kill-postgres" -> {
+                long pid = postgresPid(s, primary);
+                if (pid <= 0) {
+                    event(fault + "-skipped", node, "no postgres pid for " + primary);
+                    return;
+                }
+                new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
+                heal = null;    // the daemon restarts it
+            }
+            case "pause" -> {
+                Optional<NodeProcess> p = cluster.process(id);
+                if (p.isEmpty()) {
+                    return;
+                }
+                p.get().pause();
+                heal = () -> {
+                    try {
+                        p.get().resume();
+                    } catch (IOException | InterruptedException e) {
+                        event("error", node, "resume " + primary + ": " + e.getMessage());
+                    }
+                };
+            }
+            default -> throw new IllegalArgumentException(fault);
+        }
+        injected++;
+        event(fault, node, primary);
+    }
+
+    private synchronized void healNow() {
+        Runnable h = heal;
+        heal = null;
+        if (h != null) {
+            h.run();
+            event("heal", null, null);
+        }
+    }
+
+    private static long postgresPid(JsonNode s, String member) {
+        for (JsonNode m : s.path("members")) {
+            if (m.path("id").asText().equals(member)) {
+                return m.path("postgresPid").asLong(0);
+            }
+        }
+        return 0;
+    }
+
+    private void event(String f, Long node, String detail) {
+        history.add(new Op(-1, Op.NEMESIS, Op.Type.INFO, f, null, node == null ? List.of() : List.of(node),
+                System.nanoTime() - started, detail));
+    }
+}
