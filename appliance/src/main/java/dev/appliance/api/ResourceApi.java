@@ -161,15 +161,33 @@ final class ResourceApi {
         return out;
     }
 
+    /**
+     * The leader route to postgres. One added a moment ago through another member may not have reached this
+     * member's copy of the state yet, so a missing route is looked for again for up to two seconds.
+     */
     private Route leaderRoute() throws ApiRefusal {
-        try {
-            Map<String, Versioned<Route>> routes = ClusterDocuments.routes(node.store());
-            Optional<Route> r = routes.values().stream().map(Versioned::value)
-                    .filter(x -> x.leader() && Route.POSTGRES.equals(x.service())).findFirst();
-            return r.orElseThrow(() -> new ApiRefusal(409, "the cluster has no leader route, so applications could "
-                    + "not reach a resource; add one first: appliance route add tcp --service postgres --leader", null));
-        } catch (InvalidDocumentException e) {
-            throw new ApiRefusal(500, "the routes are unreadable: " + e.getMessage(), null);
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (true) {
+            try {
+                Map<String, Versioned<Route>> routes = ClusterDocuments.routes(node.store());
+                Optional<Route> r = routes.values().stream().map(Versioned::value)
+                        .filter(x -> x.leader() && Route.POSTGRES.equals(x.service())).findFirst();
+                if (r.isPresent()) {
+                    return r.get();
+                }
+            } catch (InvalidDocumentException e) {
+                throw new ApiRefusal(500, "the routes are unreadable: " + e.getMessage(), null);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ApiRefusal(409, "the cluster has no leader route, so applications could not reach a "
+                        + "resource; add one first: appliance route add tcp --service postgres --leader", null);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ApiRefusal(503, "interrupted", null);
+            }
         }
     }
 

@@ -52,6 +52,7 @@ public final class LoopbackPartitions implements AutoCloseable {
 
     public static LoopbackPartitions create() throws IOException {
         Path root = cgroup2Mount().orElseThrow(() -> new IOException("no cgroup2 file system is mounted"));
+        removeLeftovers();
         return new LoopbackPartitions(Long.toString(ProcessHandle.current().pid()), root);
     }
 
@@ -101,6 +102,32 @@ public final class LoopbackPartitions implements AutoCloseable {
             }
         }
         Files.delete(group);
+    }
+
+    /**
+     * Removes the chains of runs whose process is gone (killed before it could clean up), so their rules can
+     * never cut a later run's traffic. Chains are named after the pid that made them.
+     */
+    private static void removeLeftovers() throws IOException {
+        for (String table : List.of("filter", "nat")) {
+            Process p = new ProcessBuilder("iptables", "-w", "-t", table, "-S").redirectErrorStream(true).start();
+            String rules = new String(p.getInputStream().readAllBytes());
+            for (String line : rules.split("\n")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("^-N (APX_(PART|SNAT)_(\\d+))$").matcher(line);
+                if (!m.matches() || ProcessHandle.of(Long.parseLong(m.group(3))).isPresent()) {
+                    continue;
+                }
+                String chain = m.group(1);
+                for (String hook : table.equals("nat") ? List.of("POSTROUTING -o lo") : List.of("INPUT -i lo", "OUTPUT -o lo")) {
+                    List<String> args = new ArrayList<>(List.of("-t", table, "-D"));
+                    args.addAll(List.of(hook.split(" ")));
+                    args.addAll(List.of("-j", chain));
+                    iptables(args.toArray(String[]::new));
+                }
+                iptables("-t", table, "-F", chain);
+                iptables("-t", table, "-X", chain);
+            }
+        }
     }
 
     private static Optional<Path> cgroup2Mount() {

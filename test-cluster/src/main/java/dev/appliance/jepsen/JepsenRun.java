@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.appliance.harness.LocalCluster;
+import dev.appliance.harness.LoopbackPartitions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.stream.Stream;
 
@@ -63,10 +65,17 @@ public final class JepsenRun {
                 System.exit(2);
             }
         }
-        List<String> nemeses = nemesis.equals("all") ? Nemesis.FAULTS : List.of(nemesis);
         String why = LocalCluster.whyPostgresCannotRun();
         if (why != null) {
             System.err.println("jepsen: cannot run: " + why);
+            System.exit(2);
+        }
+        Optional<String> noPartitions = LoopbackPartitions.unavailable();
+        List<String> nemeses = new ArrayList<>(nemesis.equals("all") ? Nemesis.FAULTS : List.of(nemesis));
+        if (noPartitions.isPresent() && nemeses.removeIf(Nemesis.PARTITIONS::contains)) {
+            System.out.println("SKIPPED: the partition nemeses: " + noPartitions.get());
+        }
+        if (nemeses.isEmpty()) {
             System.exit(2);
         }
         int valid = 0;
@@ -74,11 +83,20 @@ public final class JepsenRun {
         int unknown = 0;
         long lost = 0;
         long worst = 0;
+        int errors = 0;
         for (String n : nemeses) {
             for (int r = 1; r <= runs; r++) {
                 Path runDir = dir.resolve(Instant.now().toString().replace(':', '-') + "-" + n + "-" + r);
-                Outcome o = run(new Options(Duration.ofSeconds(seconds), n, octet, seed + r, Duration.ofSeconds(5),
-                        Duration.ofSeconds(8), Duration.ofSeconds(60)), runDir);
+                Outcome o;
+                try {
+                    o = run(new Options(Duration.ofSeconds(seconds), n, octet, seed + r, Duration.ofSeconds(5),
+                            Duration.ofSeconds(8), Duration.ofSeconds(60)), runDir);
+                } catch (Exception e) {
+                    // The harness could not finish the run (the cluster did not form or heal in time): no verdict.
+                    errors++;
+                    System.out.printf("run %s %d: ERROR, no verdict: %s; %s%n", n, r, e.getMessage(), runDir);
+                    continue;
+                }
                 valid += o.valid() && !o.unknown() ? 1 : 0;
                 invalid += o.valid() ? 0 : 1;
                 unknown += o.valid() && o.unknown() ? 1 : 0;
@@ -89,9 +107,10 @@ public final class JepsenRun {
                         o.faults(), o.operations(), o.lost(), o.worstUnavailableMillis(), o.dir());
             }
         }
-        System.out.printf("RESULT runs=%d nemesis=%s seconds=%d valid=%d invalid=%d unknown=%d lost=%d "
-                + "worst_unavailability_ms=%d%n", runs * nemeses.size(), nemesis, seconds, valid, invalid, unknown, lost, worst);
-        System.exit(invalid == 0 ? 0 : 1);
+        System.out.printf("RESULT runs=%d nemesis=%s seconds=%d valid=%d invalid=%d unknown=%d errors=%d lost=%d "
+                + "worst_unavailability_ms=%d%n", runs * nemeses.size(), nemesis, seconds, valid, invalid, unknown, errors, lost,
+                worst);
+        System.exit(invalid == 0 && errors == 0 ? 0 : 1);
     }
 
     public static Outcome run(Options o, Path dir) throws Exception {
@@ -101,6 +120,16 @@ public final class JepsenRun {
         LocalCluster cluster = LocalCluster.in(clusterDir, 3, o.firstOctet(), Map.of());
         History history = new History();
         boolean keep = true;
+        LoopbackPartitions net = LoopbackPartitions.unavailable().isEmpty() ? LoopbackPartitions.create() : null;
+        if (net != null) {
+            cluster.placeIn(n -> {
+                try {
+                    return net.cgroup(n.id().value(), n.host());
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
         try {
             cluster.startAll();
             cluster.awaitHealthy(Duration.ofMinutes(3), line -> { });
@@ -131,7 +160,7 @@ public final class JepsenRun {
                 process += count;
                 pools.add(pool);
             }
-            Nemesis nemesis = new Nemesis(cluster, history, o.nemesis(), o.quiet(), o.held(), started);
+            Nemesis nemesis = new Nemesis(cluster, net, history, o.nemesis(), o.quiet(), o.held(), started);
             nemesis.start();
             Thread.sleep(o.time().toMillis());
             nemesis.stop();
@@ -158,10 +187,15 @@ public final class JepsenRun {
                     .mapToLong(r -> ((Number) r.facts().getOrDefault("lost", 0)).longValue()).sum();
             long worst = ((Number) availability.facts().get("worstMillis")).longValue();
             writeSummary(dir.resolve("summary.json"), o, history, results, nemesis.injected(), ok);
+            Report.write(dir.resolve("report.html"), "Jepsen run: nemesis " + o.nemesis() + ", " + o.time().toSeconds()
+                    + " s, seed " + o.seed() + (ok ? "" : " (INVALID)"), history, results);
             keep = !ok;
             return new Outcome(ok, anyUnknown, lostRows, worst, nemesis.injected(), history.ops().size(), dir);
         } finally {
             cluster.close();
+            if (net != null) {
+                net.close();
+            }
             if (!keep) {
                 deleteData(clusterDir);
             }

@@ -3,6 +3,7 @@ package dev.appliance.jepsen;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.appliance.consensus.state.MemberId;
 import dev.appliance.harness.LocalCluster;
+import dev.appliance.harness.LoopbackPartitions;
 import dev.appliance.harness.NodeProcess;
 import java.io.IOException;
 import java.time.Duration;
@@ -14,12 +15,16 @@ import java.util.Optional;
  * injection and heal is a nemesis event in the history. Faults: {@code kill} (SIGKILL of the primary's daemon,
  * whose postgres dies with it; healed by starting it again), {@code kill-postgres} (SIGKILL of the primary's
  * postgres only; its daemon restarts it), {@code pause} (SIGSTOP of the primary's daemon while its postgres runs
- * on; healed by SIGCONT), and {@code mix} (each in turn).
+ * on; healed by SIGCONT), {@code partition-primary} and {@code partition-sync} (that node cut off from the two
+ * others, both ways, with iptables on loopback; healed by removing the rules), and {@code mix} (each in turn).
+ * Partitions need root, iptables and cgroup2 ({@link LoopbackPartitions#unavailable()}).
  */
 final class Nemesis {
-    static final List<String> FAULTS = List.of("kill", "kill-postgres", "pause");
+    static final List<String> FAULTS = List.of("kill", "kill-postgres", "pause", "partition-primary", "partition-sync");
+    static final List<String> PARTITIONS = List.of("partition-primary", "partition-sync");
 
     private final LocalCluster cluster;
+    private final LoopbackPartitions net;
     private final History history;
     private final List<String> faults;
     private final Duration quiet;
@@ -30,10 +35,17 @@ final class Nemesis {
     private Runnable heal;
     private int injected;
 
-    Nemesis(LocalCluster cluster, History history, String name, Duration quiet, Duration held, long startedNanos) {
+    /** @param net the partitions, or null where they cannot be made (mix then leaves them out) */
+    Nemesis(LocalCluster cluster, LoopbackPartitions net, History history, String name, Duration quiet, Duration held,
+            long startedNanos) {
         this.cluster = cluster;
+        this.net = net;
         this.history = history;
-        this.faults = name.equals("mix") ? FAULTS : List.of(name);
+        this.faults = name.equals("mix") ? FAULTS.stream().filter(f -> net != null || !PARTITIONS.contains(f)).toList()
+                : List.of(name);
+        if (net == null && PARTITIONS.contains(name)) {
+            throw new IllegalArgumentException(name + " needs partitions: " + LoopbackPartitions.unavailable().orElse("?"));
+        }
         if (!name.equals("mix") && !FAULTS.contains(name)) {
             throw new IllegalArgumentException("no nemesis '" + name + "'; there are " + FAULTS + " and mix");
         }
@@ -84,7 +96,7 @@ final class Nemesis {
 
     private void inject(String fault) throws IOException, InterruptedException {
         JsonNode s = cluster.status();
-        String primary = s.path("primary").asText("");
+        String primary = s.path(fault.equals("partition-sync") ? "sync" : "primary").asText("");
         if (primary.isEmpty()) {
             event(fault + "-skipped", null, "no primary");
             return;
@@ -109,7 +121,7 @@ final class Nemesis {
                     return;
                 }
                 new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
-                heal = null;    // the daemon restarts it
+                heal = () -> { };    // the daemon restarts it; the window still ends with a heal event
             }
             case "pause" -> {
                 Optional<NodeProcess> p = cluster.process(id);
@@ -122,6 +134,19 @@ final class Nemesis {
                         p.get().resume();
                     } catch (IOException | InterruptedException e) {
                         event("error", node, "resume " + primary + ": " + e.getMessage());
+                    }
+                };
+            }
+            case "partition-primary", "partition-sync" -> {
+                String host = cluster.node(id).host();
+                List<String> others = cluster.nodes().stream().map(LocalCluster.NodeSpec::host).filter(h -> !h.equals(host))
+                        .toList();
+                net.isolate(host, others);
+                heal = () -> {
+                    try {
+                        net.heal();
+                    } catch (IOException e) {
+                        event("error", node, "heal the partition: " + e.getMessage());
                     }
                 };
             }
