@@ -8,9 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "A consensus-backed PostgreSQL failover appliance.",
-        footer = {"", "Exit codes: 0 done, 1 failed, 2 usage. Add --debug anywhere for a failure's stack trace.",
-            "The API address and token: --url, $APPLIANCE_URL and $APPLIANCE_TOKEN, $APPLIANCE_CONFIG (an env file),",
-            "or the cluster 'cluster up' made in --dir."},
+        footer = {"", "Exit codes: 0 done, 1 failed, 2 usage; --debug anywhere adds a failure's stack trace.",
+            "API and token: --url, $APPLIANCE_URL and $APPLIANCE_TOKEN, $APPLIANCE_CONFIG, or --dir."},
         subcommands = {NodeCommand.class, ClusterCommand.class, RouteCommand.class, ResourceCommand.class, PgCommand.class,
             OperatorCommands.Switchover.class, OperatorCommands.Freeze.class, OperatorCommands.Unfreeze.class,
             SimulateCommand.class, CommandLine.HelpCommand.class})
