@@ -64,10 +64,10 @@ public final class ApiClient {
      */
     public long download(String path, java.io.OutputStream out, java.util.function.LongConsumer progress) throws IOException {
         HttpResponse<java.io.InputStream> r = exchange("GET", path, HttpRequest.BodyPublishers.noBody(), null,
-                HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse.BodyHandlers.ofInputStream(), null, false);
         try (java.io.InputStream in = r.body()) {
             if (r.statusCode() / 100 != 2) {
-                throw new Refused(answer(r.statusCode(), in.readAllBytes(), r.uri().toString()));
+                throw new Refused(answer(r.statusCode(), in.readAllBytes(), daemonOf(r)));
             }
             long total = 0;
             byte[] buf = new byte[64 * 1024];
@@ -95,8 +95,8 @@ public final class ApiClient {
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
-                }), size), "application/octet-stream", HttpResponse.BodyHandlers.ofByteArray());
-        return answer(r.statusCode(), r.body(), r.uri().toString());
+                }), size), "application/octet-stream", HttpResponse.BodyHandlers.ofByteArray(), null, false);
+        return answer(r.statusCode(), r.body(), daemonOf(r));
     }
 
     /** An error answer to a streaming request. */
@@ -113,6 +113,11 @@ public final class ApiClient {
         }
     }
 
+    /** The address of the daemon that answered, as given in the client's list. */
+    private static String daemonOf(HttpResponse<?> r) {
+        return r.uri().getScheme() + "://" + r.uri().getRawAuthority();
+    }
+
     private static Answer answer(int status, byte[] body, String from) {
         JsonNode json;
         try {
@@ -125,11 +130,18 @@ public final class ApiClient {
     }
 
     /** A long exchange (no overall time limit), with the first daemon that takes the connection. */
+    /**
+     * Sends one request to the first daemon that takes it. A daemon that refuses the connection is skipped for the
+     * next; with {@code retryAnyFailure} (short requests that may be repeated) so is one that fails in any other way.
+     */
     private <T> HttpResponse<T> exchange(String method, String path, HttpRequest.BodyPublisher body, String type,
-            HttpResponse.BodyHandler<T> handler) throws IOException {
+            HttpResponse.BodyHandler<T> handler, Duration timeout, boolean retryAnyFailure) throws IOException {
         IOException last = null;
         for (String url : urls) {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).method(method, body);
+            if (timeout != null) {
+                b.timeout(timeout);
+            }
             if (token != null && !token.isBlank()) {
                 b.header("Authorization", "Bearer " + token);
             }
@@ -138,8 +150,12 @@ public final class ApiClient {
             }
             try {
                 return http.send(b.build(), handler);
-            } catch (java.net.ConnectException e) {
-                last = new IOException(url + ": " + (e.getMessage() == null ? "connection refused" : e.getMessage()), e);
+            } catch (IOException e) {
+                if (!retryAnyFailure && !(e instanceof java.net.ConnectException)) {
+                    throw e;
+                }
+                last = new IOException(url + ": " + (e.getMessage() != null ? e.getMessage()
+                        : e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName()), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);
@@ -185,30 +201,9 @@ public final class ApiClient {
     }
 
     private Answer send(String method, String path, JsonNode body) throws IOException {
-        IOException last = null;
-        for (String url : urls) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(20));
-            if (token != null && !token.isBlank()) {
-                b.header("Authorization", "Bearer " + token);
-            }
-            if (body != null) {
-                b.header("Content-Type", "application/json")
-                        .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
-            } else {
-                b.method(method, HttpRequest.BodyPublishers.noBody());
-            }
-            try {
-                HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-                JsonNode json = r.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(r.body());
-                return new Answer(r.statusCode(), json, url);
-            } catch (IOException e) {
-                last = new IOException(url + ": " + (e.getMessage() == null ? (e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName()) : e.getMessage()),
-                        e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
-        }
-        throw noAnswer(last);
+        HttpResponse<byte[]> r = exchange(method, path, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(body.toString()), body == null ? null : "application/json",
+                HttpResponse.BodyHandlers.ofByteArray(), Duration.ofSeconds(20), true);
+        return answer(r.statusCode(), r.body(), daemonOf(r));
     }
 }

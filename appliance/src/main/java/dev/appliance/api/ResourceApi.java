@@ -16,6 +16,8 @@ import dev.appliance.consensus.state.Member;
 import dev.appliance.consensus.state.Route;
 import dev.appliance.consensus.state.Versioned;
 import dev.appliance.node.Node;
+import dev.appliance.resources.DatabaseFacts;
+import dev.appliance.resources.Extension;
 import dev.appliance.resources.PgArchives;
 import dev.appliance.resources.PrimaryAddress;
 import dev.appliance.resources.Resource;
@@ -26,10 +28,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -192,41 +191,18 @@ final class ResourceApi {
     }
 
     private ObjectNode info(Resource r) throws SQLException {
-        ObjectNode out = ClusterJson.JSON.createObjectNode().put("id", r.id()).put("database", r.database());
-        PrimaryAddress primary = node.resources().primary();
-        out.put("primary", primary.member());
-        try (Connection c = node.resources().connect(r.database()); Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT current_setting('server_version'), "
-                        + "pg_database_size(current_database()), "
-                        + "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()), "
-                        + "current_setting('max_connections')::int, "
-                        + "(SELECT count(*) FROM pg_stat_user_tables), "
-                        + "(SELECT coalesce(sum(n_live_tup), 0) FROM pg_stat_user_tables), "
-                        + "pg_postmaster_start_time()")) {
-            rs.next();
-            out.put("status", "available");
-            out.put("version", rs.getString(1));
-            out.put("dataSizeBytes", rs.getLong(2));
-            out.put("connections", rs.getInt(3));
-            out.put("maxConnections", rs.getInt(4));
-            out.put("tables", rs.getInt(5));
-            out.put("rowsEstimate", rs.getLong(6));
-            out.put("postgresStartedAt", rs.getTimestamp(7).toInstant().toString());
-        }
-        return out;
+        DatabaseFacts f = node.resources().facts(r);
+        return ClusterJson.JSON.createObjectNode().put("id", r.id()).put("database", r.database()).put("primary", f.primary())
+                .put("status", "available").put("version", f.version()).put("dataSizeBytes", f.sizeBytes())
+                .put("connections", f.connections()).put("maxConnections", f.maxConnections()).put("tables", f.tables())
+                .put("rowsEstimate", f.rowsEstimate()).put("postgresStartedAt", f.postgresStartedAt().toString());
     }
 
     private ObjectNode extensions(Resource r) throws SQLException {
         ArrayNode list = ClusterJson.JSON.createArrayNode();
-        try (Connection c = node.resources().connect(r.database()); Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT name, default_version, installed_version, comment "
-                        + "FROM pg_available_extensions ORDER BY name")) {
-            while (rs.next()) {
-                ObjectNode e = list.addObject().put("name", rs.getString(1)).put("defaultVersion", rs.getString(2));
-                e.put("installedVersion", rs.getString(3));
-                e.put("installed", rs.getString(3) != null);
-                e.put("comment", rs.getString(4));
-            }
+        for (Extension e : node.resources().extensions(r)) {
+            list.addObject().put("name", e.name()).put("defaultVersion", e.defaultVersion())
+                    .put("installedVersion", e.installedVersion()).put("installed", e.installed()).put("comment", e.comment());
         }
         return (ObjectNode) ClusterJson.JSON.createObjectNode().put("id", r.id()).set("extensions", list);
     }
@@ -241,7 +217,7 @@ final class ResourceApi {
         ex.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"" + r.id() + ".dump\"");
         FirstByteOutput out = new FirstByteOutput(ex);
         try {
-            long bytes = node.archives().dump(primary, r.database(), out, n -> { });
+            long bytes = node.archives().dump(primary, r.database(), out);
             out.finish();
             LOG.info("dump of resource {} from {}: {} bytes", r.id(), primary, bytes);
         } catch (IOException e) {
@@ -259,7 +235,7 @@ final class ResourceApi {
         PrimaryAddress primary = node.resources().primary();
         Path spooled;
         try (InputStream in = ex.getRequestBody()) {
-            spooled = node.archives().spool(in, n -> { });
+            spooled = node.archives().spool(in);
         }
         try {
             long size = Files.size(spooled);

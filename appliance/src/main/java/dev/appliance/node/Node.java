@@ -789,24 +789,44 @@ public final class Node implements AutoCloseable {
 
     /** A compare-and-set of the cluster state that changes only what {@code change} changes, retried on a race. */
     private CompletableFuture<WriteResult> amend(UnaryOperator<ClusterState> change, String reason) {
-        return CompletableFuture.supplyAsync(() -> {
-            for (int attempt = 0; attempt < 10; attempt++) {
-                Versioned<ClusterState> current;
-                try {
-                    current = ClusterDocuments.clusterState(store).orElseThrow(
-                            () -> new IllegalStateException("the cluster has not been created yet"));
-                } catch (InvalidDocumentException e) {
-                    throw new IllegalStateException("the agreed cluster state cannot be read: " + e.getMessage());
-                }
-                ClusterState next = change.apply(current.value());
-                WriteResult r = store.put(ClusterDocuments.writeClusterState(current.version(), next, List.of(),
-                        self.value(), reason)).join();
-                if (r.status() != WriteResult.Status.VERSION_CONFLICT) {
-                    return r;
-                }
+        return CompletableFuture.supplyAsync(() -> amendNow(change, List.of(), reason));
+    }
+
+    /**
+     * Applies {@code change} to the agreed state by compare-and-set, reading it again after a conflict; the write also
+     * requires each of {@code requireNoSession} to hold no session.
+     */
+    private WriteResult amendNow(UnaryOperator<ClusterState> change, List<MemberId> requireNoSession, String reason) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Versioned<ClusterState> current;
+            try {
+                current = ClusterDocuments.clusterState(store).orElseThrow(
+                        () -> new IllegalStateException("the cluster has not been created yet"));
+            } catch (InvalidDocumentException e) {
+                throw new IllegalStateException("the agreed cluster state cannot be read: " + e.getMessage());
             }
-            throw new IllegalStateException("the cluster state kept changing; try again");
-        });
+            ClusterState next = change.apply(current.value());
+            WriteResult r = store.put(ClusterDocuments.writeClusterState(current.version(), next, requireNoSession,
+                    self.value(), reason)).join();
+            if (r.status() != WriteResult.Status.VERSION_CONFLICT) {
+                return r;
+            }
+        }
+        throw new IllegalStateException("the cluster state kept changing; try again");
+    }
+
+    /** The state without {@code id} among the asyncs and the deposed; refused for the primary and the sync. */
+    private static ClusterState withoutMember(ClusterState s, MemberId id) {
+        if (id.equals(s.primary())) {
+            throw new IllegalStateException(id + " is the primary; the cluster fails over from it once its session has "
+                    + "expired, and it can be removed after that");
+        }
+        if (id.equals(s.sync())) {
+            throw new IllegalStateException(id + " is the sync; another replica takes its place once its session has "
+                    + "expired (a few seconds), and it can be removed after that");
+        }
+        return s.toBuilder().asyncs(s.asyncs().stream().filter(m -> !m.equals(id)).toList())
+                .deposed(s.deposed().stream().filter(d -> !d.id().equals(id)).toList()).build();
     }
 
     /**
@@ -826,36 +846,14 @@ public final class Node implements AutoCloseable {
                     throw new IllegalStateException(id + "'s daemon is running (it holds a live session); stop it first "
                             + "(SIGTERM, or POST /stop on it), then remove it");
                 }
-                for (int attempt = 0; ; attempt++) {
-                    Versioned<ClusterState> current = ClusterDocuments.clusterState(store).orElse(null);
-                    if (current == null) {
-                        break;
-                    }
-                    ClusterState s = current.value();
-                    if (id.equals(s.primary())) {
-                        throw new IllegalStateException(id + " is the primary; the cluster fails over from it once its "
-                                + "session has expired, and it can be removed after that");
-                    }
-                    if (id.equals(s.sync())) {
-                        throw new IllegalStateException(id + " is the sync; another replica takes its place once its "
-                                + "session has expired (a few seconds), and it can be removed after that");
-                    }
-                    if (!s.asyncs().contains(id) && s.deposedEntry(id).isEmpty()) {
-                        break;
-                    }
-                    ClusterState next = s.toBuilder()
-                            .asyncs(s.asyncs().stream().filter(m -> !m.equals(id)).toList())
-                            .deposed(s.deposed().stream().filter(d -> !d.id().equals(id)).toList()).build();
-                    WriteResult r = store.put(ClusterDocuments.writeClusterState(current.version(), next, List.of(id),
-                            self.value(), "member " + id + " removed by " + by)).join();
+                ClusterState now = ClusterDocuments.clusterState(store).map(Versioned::value).orElse(null);
+                if (now != null && now.roleOf(id) != Role.UNASSIGNED) {
+                    WriteResult r = amendNow(s -> withoutMember(s, id), List.of(id), "member " + id + " removed by " + by);
                     if (r.status() == WriteResult.Status.SESSION_LIVE) {
                         throw new IllegalStateException(id + "'s daemon came back; stop it first, then remove it");
                     }
-                    if (r.ok()) {
-                        break;
-                    }
-                    if (attempt >= 10) {
-                        throw new IllegalStateException("the cluster state kept changing; try again");
+                    if (!r.ok()) {
+                        throw new IllegalStateException("removing " + id + " from the roles was not applied: " + r.status());
                     }
                 }
                 if (inRaft) {

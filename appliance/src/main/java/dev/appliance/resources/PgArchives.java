@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -42,11 +41,11 @@ public final class PgArchives {
     }
 
     /**
-     * Streams a custom-format dump of {@code database} on the primary to {@code out}, reporting bytes as they go.
+     * Streams a custom-format dump of {@code database} on the primary to {@code out}; returns its size.
      *
      * @throws IOException pg_dump failed (its messages are in the exception) or {@code out} went away
      */
-    public long dump(PrimaryAddress primary, String database, OutputStream out, LongConsumer progress) throws IOException {
+    public long dump(PrimaryAddress primary, String database, OutputStream out) throws IOException {
         Path passfile = passfile(primary);
         Process p = null;
         try {
@@ -54,14 +53,9 @@ public final class PgArchives {
                     "--port=" + primary.port(), "--username=" + PgCredentials.SUPERUSER, "--no-password",
                     "--dbname=" + database), passfile, true);
             Messages errors = Messages.collect(p.getErrorStream());
-            long total = 0;
-            byte[] buf = new byte[64 * 1024];
+            long total;
             try (InputStream in = p.getInputStream()) {
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    out.write(buf, 0, n);
-                    total += n;
-                    progress.accept(total);
-                }
+                total = in.transferTo(out);
             }
             int exit = waitFor(p);
             if (exit != 0) {
@@ -82,17 +76,11 @@ public final class PgArchives {
      * Copies an uploaded archive to a file of its own, so it is read whole, and checked, before anything in the
      * database is touched. The caller deletes it.
      */
-    public Path spool(InputStream upload, LongConsumer progress) throws IOException {
+    public Path spool(InputStream upload) throws IOException {
         Files.createDirectories(workDir);
         Path f = Files.createTempFile(workDir, "restore-", ".dump");
-        try (OutputStream out = Files.newOutputStream(f)) {
-            byte[] buf = new byte[64 * 1024];
-            long total = 0;
-            for (int n; (n = upload.read(buf)) > 0; ) {
-                out.write(buf, 0, n);
-                total += n;
-                progress.accept(total);
-            }
+        try {
+            Files.copy(upload, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             Files.deleteIfExists(f);
             throw e;

@@ -141,6 +141,36 @@ public final class ResourceStore {
         }
     }
 
+    /** The resource's database at a glance: version, size, connections, tables and rows. */
+    public DatabaseFacts facts(Resource r) throws SQLException {
+        PrimaryAddress p = primary();
+        try (Connection c = connect(r.database()); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT current_setting('server_version'), "
+                        + "pg_database_size(current_database()), "
+                        + "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()), "
+                        + "current_setting('max_connections')::int, "
+                        + "(SELECT count(*) FROM pg_stat_user_tables), "
+                        + "(SELECT coalesce(sum(n_live_tup), 0) FROM pg_stat_user_tables), "
+                        + "pg_postmaster_start_time()")) {
+            rs.next();
+            return new DatabaseFacts(p.member(), rs.getString(1), rs.getLong(2), rs.getInt(3), rs.getInt(4), rs.getInt(5),
+                    rs.getLong(6), rs.getTimestamp(7).toInstant());
+        }
+    }
+
+    /** The extensions available to the resource's database, and which are installed. */
+    public List<Extension> extensions(Resource r) throws SQLException {
+        List<Extension> out = new ArrayList<>();
+        try (Connection c = connect(r.database()); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT name, default_version, installed_version, comment "
+                        + "FROM pg_available_extensions ORDER BY name")) {
+            while (rs.next()) {
+                out.add(new Extension(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+            }
+        }
+        return out;
+    }
+
     private static final String SELECT = "SELECT id, service, database, username, password_sealed, created_at, created_by "
             + "FROM appliance.resources";
 

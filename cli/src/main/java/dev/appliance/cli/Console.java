@@ -56,19 +56,17 @@ final class Console {
                     out.println("appliance console (PostgreSQL " + c.getMetaData().getDatabaseProductVersion()
                             + "). End statements with ';'. \\q quits, \\dt lists tables.");
                     out.flush();
-                    return loop(c, () -> {
+                    return loop(c, continuing -> {
                         try {
-                            return reader.readLine(db + "=> ");
-                        } catch (UserInterruptException e) {
-                            return "";
+                            return reader.readLine(db + (continuing ? "-> " : "=> "));
                         } catch (EndOfFileException e) {
                             return null;
                         }
-                    }, () -> db + "-> ", reader, out, err, false);
+                    }, out, err, false);
                 }
             }
             BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
-            return loop(c, in::readLine, () -> "", null, out, err, true);
+            return loop(c, continuing -> in.readLine(), out, err, true);
         } catch (SQLException e) {
             err.println("appliance: cannot connect to " + db + " through the leader route (" + url + "): " + e.getMessage());
             err.flush();
@@ -76,16 +74,26 @@ final class Console {
         }
     }
 
+    /** Where lines come from: the next one (a continuation of an unfinished statement or not), null at the end. */
     private interface Lines {
-        String next() throws IOException;
+        String next(boolean continuing) throws IOException;
     }
 
-    private static int loop(Connection c, Lines first, java.util.function.Supplier<String> continuation, LineReader reader,
-            PrintWriter out, PrintWriter err, boolean stopOnError) throws IOException {
+    private static int loop(Connection c, Lines lines, PrintWriter out, PrintWriter err, boolean stopOnError)
+            throws IOException {
         StringBuilder statement = new StringBuilder();
         SqlSplitter splitter = new SqlSplitter();
-        for (String line; (line = statement.length() == 0 ? first.next()
-                : reader == null ? first.next() : readContinuation(reader, continuation.get())) != null; ) {
+        while (true) {
+            String line;
+            try {
+                line = lines.next(statement.length() > 0);
+            } catch (UserInterruptException e) {
+                statement.setLength(0);    // Ctrl-C drops the statement being typed, as psql does
+                continue;
+            }
+            if (line == null) {
+                break;
+            }
             if (statement.length() == 0 && line.strip().startsWith("\\")) {
                 String cmd = line.strip();
                 if (cmd.equals("\\q")) {
@@ -119,16 +127,6 @@ final class Console {
             return execute(c, statement.toString(), out, err) || !stopOnError ? 0 : 1;
         }
         return 0;
-    }
-
-    private static String readContinuation(LineReader reader, String prompt) {
-        try {
-            return reader.readLine(prompt);
-        } catch (UserInterruptException e) {
-            return ";";
-        } catch (EndOfFileException e) {
-            return null;
-        }
     }
 
     /** Runs one statement and prints what it returned, as psql would; false when it failed. */

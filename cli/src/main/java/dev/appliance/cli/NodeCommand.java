@@ -84,7 +84,7 @@ final class NodeCommand {
                 throw new Cli.Failure(id + "'s daemon does not answer at " + memberApi + " (" + down.getMessage()
                         + "); a member rebuilds itself, so start it first");
             }
-            java.io.PrintWriter w = spec.commandLine().getOut();
+            java.io.PrintWriter w = out();
             w.println(r.path("result").asText());
             w.flush();
             if (noWait) {

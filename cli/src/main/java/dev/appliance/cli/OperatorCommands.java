@@ -3,12 +3,8 @@ package dev.appliance.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.appliance.api.ApiClient;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** The operator's writes to the agreed state: a planned switchover, and freezing automatic failover. */
 final class OperatorCommands {
@@ -40,7 +36,7 @@ final class OperatorCommands {
                 body.put("to", to);
             }
             JsonNode r = Cli.require(api.post("/switchover", body));
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             out.println(r.path("result").asText() + " (primary now " + from + ")");
             out.flush();
             if (noWait) {

@@ -10,13 +10,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code appliance pg ...}: a resource's database: a console, dumps and restores, facts. */
 @Command(name = "pg", mixinStandardHelpOptions = true, description = "Works with a resource's database.",
@@ -47,6 +44,15 @@ final class PgCommand {
         }
     }
 
+    /** A read about one resource, printed as a table or, with --json, as the API's document. */
+    abstract static class ResourceRead extends ApiCommand {
+        @Mixin
+        Which which;
+
+        @Option(names = "--json", description = "Print the JSON document.")
+        boolean json;
+    }
+
     @Command(name = "psql", mixinStandardHelpOptions = true,
             description = {
                 "A console on the resource's database through the leader route: the local psql where one is "
@@ -74,7 +80,7 @@ final class PgCommand {
                     throw new Cli.Failure("psql is not installed here, and the built-in console takes no psql "
                             + "arguments (" + String.join(" ", args) + ")");
                 }
-                return Console.run(env, System.in, spec.commandLine().getOut(), spec.commandLine().getErr());
+                return Console.run(env, System.in, out(), err());
             }
             List<String> command = new ArrayList<>(List.of(psql.toString()));
             command.addAll(args);
@@ -89,8 +95,8 @@ final class PgCommand {
             }
             // A script or a pipe: psql's output goes where this command's goes.
             Process p = pb.redirectInput(ProcessBuilder.Redirect.INHERIT).start();
-            Thread err = copy(p.getErrorStream(), spec.commandLine().getErr());
-            copy(p.getInputStream(), spec.commandLine().getOut()).join();
+            Thread err = copy(p.getErrorStream(), err());
+            copy(p.getInputStream(), out()).join();
             err.join();
             return p.waitFor();
         }
@@ -143,7 +149,7 @@ final class PgCommand {
                 throw new Cli.Failure("cannot write " + file + ": the directory " + parent + " does not exist");
             }
             Path partial = file.resolveSibling(file.getFileName() + ".partial");
-            Progress progress = new Progress(spec.commandLine().getErr(), -1);
+            Progress progress = new Progress(err(), -1);
             long bytes;
             try (OutputStream out = Files.newOutputStream(partial)) {
                 bytes = api.download("/resources/" + id + "/dump", out, progress::update);
@@ -193,12 +199,12 @@ final class PgCommand {
             }
             ApiClient api = target.client();
             String id = which.id(api);
-            Progress progress = new Progress(spec.commandLine().getErr(), Files.size(file));
+            Progress progress = new Progress(err(), Files.size(file));
             ApiClient.Answer a = api.upload("/resources/" + id + "/restore?clean=" + clean + "&keepGoing=" + keepGoing,
                     file, progress::update);
             progress.done(Files.size(file));
             JsonNode r = a.body();
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             if (json && a.status() != 404 && a.status() != 400) {
                 Cli.printJson(out, r);
                 out.flush();
@@ -207,7 +213,7 @@ final class PgCommand {
             if (!a.ok() && !r.has("errors")) {
                 throw new Cli.Failure(a.error() + " (from " + a.from() + ")");
             }
-            PrintWriter err = spec.commandLine().getErr();
+            PrintWriter err = err();
             if (r.path("errors").asInt() > 0) {
                 err.println((r.path("atomic").asBoolean() ? "ERROR: " : "WARNING: ") + "errors on restore: "
                         + r.path("errors").asInt() + "; the first:");
@@ -222,20 +228,14 @@ final class PgCommand {
 
     @Command(name = "info", mixinStandardHelpOptions = true,
             description = "The resource's database at a glance: status, connections, version, size, tables, rows, replication.")
-    static final class Info extends ApiCommand {
-        @Mixin
-        Which which;
-
-        @Option(names = "--json", description = "Print the JSON document.")
-        boolean json;
-
+    static final class Info extends ResourceRead {
         @Override
         public Integer call() throws Exception {
             ApiClient api = target.client();
             String id = which.id(api);
             JsonNode info = Cli.require(api.get("/resources/" + id + "/info"));
             JsonNode cluster = Cli.require(api.get("/cluster"));
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             if (json) {
                 var doc = info.deepCopy();
                 ((com.fasterxml.jackson.databind.node.ObjectNode) doc).set("members", cluster.path("members"));
@@ -270,18 +270,12 @@ final class PgCommand {
 
     @Command(name = "extensions", mixinStandardHelpOptions = true,
             description = "The extensions available to the resource's database, and which are installed (CREATE EXTENSION adds one).")
-    static final class Extensions extends ApiCommand {
-        @Mixin
-        Which which;
-
-        @Option(names = "--json", description = "Print the JSON document.")
-        boolean json;
-
+    static final class Extensions extends ResourceRead {
         @Override
         public Integer call() throws Exception {
             ApiClient api = target.client();
             JsonNode all = Cli.require(api.get("/resources/" + which.id(api) + "/extensions"));
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             if (json) {
                 Cli.printJson(out, all);
             } else {

@@ -3,13 +3,9 @@ package dev.appliance.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.appliance.api.ApiClient;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code appliance resource ...}: databases for applications. */
 @Command(name = "resource", mixinStandardHelpOptions = true,
@@ -44,7 +40,7 @@ final class ResourceCommand {
                 body.put("id", id);
             }
             JsonNode r = Cli.require(target.client().post("/resources", body));
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             if (json) {
                 Cli.printJson(out, r);
             } else {
@@ -71,7 +67,7 @@ final class ResourceCommand {
         @Override
         public Integer call() throws Exception {
             JsonNode all = Cli.require(target.client().get("/resources"));
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             if (json) {
                 Cli.printJson(out, all);
             } else if (all.path("resources").isEmpty()) {

@@ -141,20 +141,7 @@ public final class Linearizability {
             if ((++steps & 1023) == 0 && System.nanoTime() > deadlineNanos) {
                 return new KeyResult(key, Outcome.GAVE_UP, ops.size(), null);
             }
-            if (entry == null) {
-                // Only calls of operations with unknown outcomes remain ahead, and none fits: back up.
-                if (stack.isEmpty()) {
-                    return new KeyResult(key, Outcome.NOT_LINEARIZABLE, ops.size(), firstUntaken(ops, taken));
-                }
-                Frame f = stack.pop();
-                state = f.state();
-                taken.clear(f.entry().op);
-                toTake += f.entry().match != null ? 1 : 0;
-                unlift(f.entry());
-                entry = f.entry().next;
-                continue;
-            }
-            if (entry.call) {
+            if (entry != null && entry.call) {
                 Step s = apply(state, ops.get(entry.op));
                 if (s.allowed()) {
                     BitSet next = (BitSet) taken.clone();
@@ -170,22 +157,24 @@ public final class Linearizability {
                     }
                 }
                 entry = entry.next;
-            } else {
-                // This operation completed, and no order tried so far let it take effect before: back up.
-                if (stack.size() > deepest) {
-                    deepest = stack.size();
-                    blocked = entry.op;
-                }
-                if (stack.isEmpty()) {
-                    return new KeyResult(key, Outcome.NOT_LINEARIZABLE, ops.size(), ops.get(blocked));
-                }
-                Frame f = stack.pop();
-                state = f.state();
-                taken.clear(f.entry().op);
-                toTake += f.entry().match != null ? 1 : 0;
-                unlift(f.entry());
-                entry = f.entry().next;
+                continue;
             }
+            // An operation completed (or, past the end, only calls of unknown outcome are left) and no order tried so
+            // far let it take effect before: back up.
+            if (entry != null && stack.size() > deepest) {
+                deepest = stack.size();
+                blocked = entry.op;
+            }
+            if (stack.isEmpty()) {
+                return new KeyResult(key, Outcome.NOT_LINEARIZABLE, ops.size(),
+                        blocked >= 0 ? ops.get(blocked) : firstUntaken(ops, taken));
+            }
+            Frame f = stack.pop();
+            state = f.state();
+            taken.clear(f.entry().op);
+            toTake += f.entry().match != null ? 1 : 0;
+            unlift(f.entry());
+            entry = f.entry().next;
         }
         return new KeyResult(key, Outcome.LINEARIZABLE, ops.size(), null);
     }
