@@ -120,6 +120,36 @@ public final class HttpApi implements AutoCloseable {
                         }
                         sendJson(ex, 200, ClusterJson.history(node.store().audit(), limit));
                     }
+                    case "/members" -> {
+                        authorize(ex);
+                        requireMethod(method, "GET", "POST");
+                        if (method.equals("GET")) {
+                            sendJson(ex, 200, ClusterJson.JSON.valueToTree(Map.of("voters", node.store().configuration(true),
+                                    "listeners", node.store().configuration(false))));
+                        } else {
+                            JsonNode body = body(ex);
+                            MemberId id = optionalMember(body, "id");
+                            if (id == null) {
+                                throw new ApiRefusal(400, "name the new member: {\"id\": \"n4\", \"host\": \"10.0.0.14\"}", "id");
+                            }
+                            String host = body.path("host").asText("").strip();
+                            if (host.isEmpty()) {
+                                throw new ApiRefusal(400, "the new member's host (the address the others reach it at) is "
+                                        + "missing", "host");
+                            }
+                            JsonNode port = body.path("raftPort");
+                            if (!port.isMissingNode() && (!port.canConvertToInt() || port.asInt() < 1 || port.asInt() > 65535)) {
+                                throw new ApiRefusal(400, "raftPort must be a port number (1-65535)", "raftPort");
+                            }
+                            JsonNode voting = body.path("voting");
+                            if (!voting.isMissingNode() && !voting.isBoolean()) {
+                                throw new ApiRefusal(400, "voting must be true or false", "voting");
+                            }
+                            String result = await(node.addMember(id, host, port.isMissingNode() ? 7000 : port.asInt(),
+                                    voting.isMissingNode() || voting.asBoolean(), who(ex)));
+                            sendJson(ex, 201, ClusterJson.JSON.createObjectNode().put("result", result));
+                        }
+                    }
                     case "/switchover" -> {
                         authorize(ex);
                         requireMethod(method, "POST");
@@ -240,7 +270,8 @@ public final class HttpApi implements AutoCloseable {
     }
 
     /**
-     * Patroni's probes. {@code /health}: postgres runs. {@code /primary}: this node is the primary clients
+     * Patroni's probes. {@code /health}, {@code /readiness}: postgres runs. {@code /liveness}: the daemon's loop
+     * runs (postgres may be down for a clone; a scheduler must not restart the node for that). {@code /primary}: this node is the primary clients
      * should write to. {@code /replica[?lag=16MB]}: a streaming replica, within the lag. {@code /sync},
      * {@code /async}: a streaming replica in that role. {@code /read-only}: a primary or a replica.
      */
@@ -255,7 +286,8 @@ public final class HttpApi implements AutoCloseable {
         boolean replica = pg.state() == PgState.STANDBY && pg.streaming() && !fenced
                 && (role == Role.SYNC || role == Role.ASYNC);
         boolean ok = switch (path) {
-            case "/health", "/liveness", "/readiness" -> pg.isRunning();
+            case "/health", "/readiness" -> pg.isRunning();
+            case "/liveness" -> node.loopAlive();
             case "/primary", "/leader", "/master" -> primary;
             case "/sync", "/synchronous" -> replica && role == Role.SYNC;
             case "/async" -> replica && role == Role.ASYNC;

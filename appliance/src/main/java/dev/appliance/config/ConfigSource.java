@@ -86,10 +86,14 @@ public final class ConfigSource {
         }
     }
 
+    /** Variables of the launcher scripts and the CLI, which share the prefix but are no node setting. */
+    private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("APPLIANCE_JAVA_OPTS",
+            "APPLIANCE_CLI_JAVA_OPTS", "APPLIANCE_URL", "APPLIANCE_TOKEN", "APPLIANCE_CONFIG");
+
     private void readEnv(Map<String, String> env) {
         for (Map.Entry<String, String> e : env.entrySet()) {
             String name = e.getKey();
-            if (!name.startsWith(Setting.ENV_PREFIX)) {
+            if (!name.startsWith(Setting.ENV_PREFIX) || NOT_SETTINGS.contains(name)) {
                 continue;
             }
             Optional<String> key = keyOfEnv(name);

@@ -47,6 +47,7 @@ public record NodeConfig(
         String clientCidr,
         Duration postgresStartTimeout,
         long cloneMaxRateBytes,
+        boolean join,
         Map<String, String> postgresOverrides) {
 
     /** The configuration could not be used; {@link #problems()} lists why. */
@@ -73,6 +74,13 @@ public record NodeConfig(
         return from(file, ConfigSource.load(file, env));
     }
 
+    /** A configuration from settings by key ({@code node.id}, {@code postgres.set.work_mem}), checked as a file is. */
+    public static NodeConfig fromSettings(Map<String, String> settings) throws ConfigException {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        settings.forEach((key, value) -> env.put(Setting.envName(key), value));
+        return from(null, env);
+    }
+
     static NodeConfig from(Path file, ConfigSource src) throws ConfigException {
         Reader r = new Reader(src);
         MemberId id = r.get(Settings.NODE_ID, MemberId::of);
@@ -97,6 +105,7 @@ public record NodeConfig(
         Duration switchover = r.get(Settings.SWITCHOVER_TIMEOUT, Values::duration);
         Boolean twoNode = r.get(Settings.ALLOW_TWO_NODE_FAILOVER, Values::bool);
         Boolean singleton = r.get(Settings.SINGLETON, Values::bool);
+        Boolean join = r.get(Settings.JOIN, Values::bool);
         Path pgBin = r.get(Settings.POSTGRES_BIN, t -> t.isBlank() ? null : Path.of(t));
         String pgUser = r.get(Settings.POSTGRES_USER, Reader::nonBlank);
         Long memory = r.get(Settings.POSTGRES_MEMORY, t -> t.isBlank() ? defaultMemory() : Values.bytes(t));
@@ -129,6 +138,9 @@ public record NodeConfig(
                 problems.add("timing: " + e.getMessage());
             }
         }
+        if (join != null && singleton != null && join && singleton) {
+            problems.add("join and singleton contradict each other: a one-node cluster has nobody to join");
+        }
         if (peers != null && singleton != null && id != null) {
             if (peers.isEmpty() && !singleton) {
                 problems.add(Settings.PEERS.key() + ": name the initial members (id=host:raftPort, comma-separated), "
@@ -159,7 +171,7 @@ public record NodeConfig(
         if (problems.isEmpty()) {
             config = new NodeConfig(file, id, cluster, dataDir, host, raftPort, pgPort, apiPort, proxyPort, holdTimeout,
                     peers.isEmpty() ? Map.of(id, host + ":" + raftPort) : peers, engine, electionMin, electionMax, pgBin,
-                    pgUser, memory, cpus, slotKeep, cidr, startTimeout, cloneRate, overrides);
+                    pgUser, memory, cpus, slotKeep, cidr, startTimeout, cloneRate, join, overrides);
             try {
                 config.pgSettings(List.of());
                 config.storeConfig();

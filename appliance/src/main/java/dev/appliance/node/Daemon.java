@@ -40,8 +40,10 @@ public final class Daemon {
         }
         api.start();
         AtomicBoolean stopped = new AtomicBoolean();
+        java.time.Duration stopBudget = cfg.engine().switchoverTimeout().plus(STOP_BEYOND_HANDOVER);
         Runnable leave = () -> {
             if (stopped.compareAndSet(false, true)) {
+                armStopDeadline(stopBudget, err);
                 node.shutdown(true);
                 api.close();
             }
@@ -50,6 +52,36 @@ public final class Daemon {
         stop.await();
         leave.run();
         return 0;
+    }
+
+    /**
+     * A stop is bounded: a hand-over may take the switchover timeout, and what follows (postgres's fast shutdown,
+     * giving up the session, closing Raft) this much more. A scheduler's kill would end it anyway, but without
+     * saying why; this prints every thread first.
+     */
+    private static final java.time.Duration STOP_BEYOND_HANDOVER = java.time.Duration.ofSeconds(75);
+
+    private static void armStopDeadline(java.time.Duration budget, PrintStream err) {
+        Thread deadline = new Thread(() -> {
+            try {
+                Thread.sleep(budget.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            StringBuilder dump = new StringBuilder();
+            Thread.getAllStackTraces().forEach((t, stack) -> {
+                dump.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+                for (StackTraceElement frame : stack) {
+                    dump.append("    at ").append(frame).append('\n');
+                }
+            });
+            err.println("appliance: stopping took longer than " + budget.toSeconds() + " s; exiting without finishing."
+                    + " Postgres may need crash recovery at the next start. Threads:\n" + dump);
+            err.flush();
+            Runtime.getRuntime().halt(1);
+        }, "stop-deadline");
+        deadline.setDaemon(true);
+        deadline.start();
     }
 
     /** {@code java -cp appliance.jar dev.appliance.node.Daemon --config FILE}. */

@@ -82,7 +82,13 @@ public final class Node implements AutoCloseable {
 
     private final NodeConfig config;
     private final MemberId self;
+    /** How long a joining node waits to be added before it gives up (and its scheduler restarts it). */
+    private static final Duration JOIN_WAIT = Duration.ofMinutes(30);
+    /** How long adding a member retries while the new daemon is not reachable yet (the API answers within 15 s). */
+    private static final Duration ADD_MEMBER_WAIT = Duration.ofSeconds(10);
     private final Clock clock = new MonotonicClock();
+    private List<String> peerHostsApplied = List.of();
+    private final List<java.util.function.Consumer<NodeView>> viewListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final FileLock lock;
     private final RaftStore store;
     private final ClusterSecrets secrets;
@@ -166,13 +172,31 @@ public final class Node implements AutoCloseable {
      * secrets (this needs a majority of the members), and begins the loop.
      */
     public static Node start(NodeConfig config) throws IOException {
+        return start(config, reason -> {
+            LOG.error("{}: the consensus store stopped: {}; the daemon exits so that it is restarted", config.id(), reason);
+            Runtime.getRuntime().halt(70);
+        });
+    }
+
+    /**
+     * Starts a node that calls {@code onFatal} (on a thread of its own) instead of ending the process when its
+     * consensus store stops for good: an embedding application decides what happens next.
+     */
+    public static Node start(NodeConfig config, java.util.function.Consumer<String> onFatal) throws IOException {
         Files.createDirectories(config.dataDir());
         FileLock lock = lockDataDir(config.dataDir());
         RaftStore store = null;
         try {
             PgBinaries bin = config.postgresBin() == null ? PgBinaries.discover()
                     : PgBinaries.in(config.postgresBin(), "postgres.bin = " + config.postgresBin());
-            store = RaftStore.start(config.storeConfig());
+            boolean joining = config.join() && !RaftStore.wasMember(config.storeConfig());
+            store = RaftStore.start(joining ? config.storeConfig().joining() : config.storeConfig());
+            if (joining) {
+                LOG.info("{}: new to cluster '{}'; waiting to be added. On a running member: appliance node add {} --host {}"
+                        + " --raft-port {}", config.id(), config.clusterName(), config.id(), config.host(), config.raftPort());
+                store.awaitJoined(JOIN_WAIT);
+                LOG.info("{}: added to cluster '{}'", config.id(), config.clusterName());
+            }
             LOG.info("{}: consensus store started at {}; waiting for a majority of {}", config.id(),
                     config.storeConfig().address(), config.peers().keySet());
             ClusterSecrets secrets = ClusterSecrets.settle(store, config.dataDir().resolve("secrets"), 600_000);
@@ -180,12 +204,9 @@ public final class Node implements AutoCloseable {
                     secrets.postgres(), config.postgresStartTimeout());
             Node node = new Node(config, lock, store, secrets, pg);
             store.onFatal(reason -> {
-                if (node.closing) {
-                    return;
+                if (!node.closing) {
+                    onFatal.accept(reason);
                 }
-                LOG.error("{}: the consensus store stopped: {}; the daemon exits so that it is restarted", config.id(),
-                        reason);
-                Runtime.getRuntime().halt(70);
             });
             node.begin();
             return node;
@@ -396,6 +417,9 @@ public final class Node implements AutoCloseable {
         }
         placeRaftLeader(state, sessions);
         view = new NodeView(self, state, sessions, pgStatus, d, clock.instant(), confirmedAt, store.view());
+        for (java.util.function.Consumer<NodeView> l : viewListeners) {
+            l.accept(view);
+        }
         scheduleRecheck(d.recheckIn());
     }
 
@@ -435,6 +459,20 @@ public final class Node implements AutoCloseable {
             logged.put(problem, now);
             LOG.error("{}: {}", self, problem);
         }
+    }
+
+    /**
+     * Whom pg_hba.conf lets replicate: the configured peers and every registered member, so a member added at run
+     * time can clone and stream. Sorted, so an unchanged set compares equal.
+     */
+    private List<String> memberHosts() {
+        java.util.TreeSet<String> hosts = new java.util.TreeSet<>(config.pgSettings(List.of()).peerHosts());
+        try {
+            ClusterDocuments.members(store).values().forEach(m -> hosts.add(m.value().host()));
+        } catch (InvalidDocumentException e) {
+            logOnce("the member registry cannot be read: " + e.getMessage());
+        }
+        return List.copyOf(hosts);
     }
 
     private void register() {
@@ -566,6 +604,11 @@ public final class Node implements AutoCloseable {
             submit(new PostgresActions.Work.Step(step.get()));
             return;
         }
+        List<String> hosts = memberHosts();
+        if (!hosts.equals(peerHostsApplied)) {
+            submit(new PostgresActions.Work.PeerHosts(hosts));
+            return;
+        }
         if (state != null && local.isRunning()) {
             Set<MemberId> downstreams = Topology.downstreamsOf(self, state.value(), sessions);
             long pid = pg.pid().orElse(-1);
@@ -632,6 +675,9 @@ public final class Node implements AutoCloseable {
             if (work instanceof PostgresActions.Work.Slots s) {
                 slotsEnsured = s.downstreams();
                 slotsForPid = pg.pid().orElse(-1);
+            }
+            if (work instanceof PostgresActions.Work.PeerHosts h) {
+                peerHostsApplied = h.hosts();
             }
             if (work.equals(failedWork)) {
                 failedWork = null;
@@ -830,6 +876,43 @@ public final class Node implements AutoCloseable {
     }
 
     /**
+     * Adds a member to the Raft configuration, as a voter or a non-voting listener. Its daemon must already run
+     * with {@code join = true} (it waits to be given the group). Once it has caught up it registers, and the engine
+     * makes it an async, which clones the primary. A member of the same id must be removed first (a replacement).
+     */
+    public CompletableFuture<String> addMember(MemberId id, String host, int raftPort, boolean voting, String by) {
+        return CompletableFuture.supplyAsync(() -> {
+            if (store.configuration(true).containsKey(id) || store.configuration(false).containsKey(id)) {
+                throw new IllegalArgumentException(id + " is already a member; to replace it, stop it and remove it first "
+                        + "(appliance node remove " + id + "), then add the new one");
+            }
+            // A daemon started a moment ago may not listen yet: retry the hand-over of the group for a while.
+            long deadline = System.nanoTime() + ADD_MEMBER_WAIT.toNanos();
+            while (true) {
+                try {
+                    store.addMember(id, host + ":" + raftPort, voting);
+                    break;
+                } catch (IOException e) {
+                    if (System.nanoTime() > deadline || store.configuration(voting).containsKey(id)) {
+                        throw new IllegalStateException("adding " + id + " at " + host + ":" + raftPort + " failed: "
+                                + e.getMessage() + ". Is its daemon running with join = true, and reachable from here?", e);
+                    }
+                    try {
+                        Thread.sleep(500);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while adding " + id, ie);
+                    }
+                }
+            }
+            LOG.warn("{}: member {} at {}:{} added as a {} by {}", self, id, host, raftPort, voting ? "voter" : "non-voting "
+                    + "listener", by);
+            return id + " added as a " + (voting ? "voting member" : "non-voting member") + "; it registers, then clones "
+                    + "the primary as an async";
+        });
+    }
+
+    /**
      * Removes a member for good: from the agreed roles (it must be neither the primary nor the sync), from the
      * Raft configuration and from the member registry. Its daemon must be stopped first: the state write
      * requires it to hold no session, so a running member can never be removed under its own feet.
@@ -923,6 +1006,11 @@ public final class Node implements AutoCloseable {
         return new PrimaryAddress(primary.value(), u.host(), u.port());
     }
 
+    /** Calls {@code listener} on the node loop with every new view; it must return at once (hand work off). */
+    public void onView(java.util.function.Consumer<NodeView> listener) {
+        viewListeners.add(listener);
+    }
+
     public NodeView view() {
         return view;
     }
@@ -957,6 +1045,17 @@ public final class Node implements AutoCloseable {
 
     public Instant startedAt() {
         return startedAt;
+    }
+
+    /**
+     * The node loop made a view within the last ten heartbeats (10 s at least): the daemon is alive even when its
+     * postgres is not running (a clone, a rewind). A scheduler's liveness probe asks this, never postgres.
+     */
+    public boolean loopAlive() {
+        NodeView v = view;
+        Duration within = config.engine().heartbeat().multipliedBy(10);
+        within = within.compareTo(Duration.ofSeconds(10)) < 0 ? Duration.ofSeconds(10) : within;
+        return v != null && !clock.instant().isAfter(v.at().plus(within));
     }
 
     /** Decisions the engine has made on this node since the daemon started. */

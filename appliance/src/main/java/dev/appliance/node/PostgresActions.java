@@ -5,6 +5,7 @@ import dev.appliance.peer.PostgresStep;
 import dev.appliance.postgres.PgRebuilds;
 import dev.appliance.postgres.PostgresSupervisor;
 import java.io.IOException;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,6 +32,10 @@ final class PostgresActions implements AutoCloseable {
 
         /** Open or close postgres to clients (closing terminates their sessions). */
         record Access(boolean open) implements Work {
+        }
+
+        /** Let exactly these members' hosts replicate (pg_hba.conf). */
+        record PeerHosts(List<String> hosts) implements Work {
         }
 
         /** Keep one replication slot for each of these members. */
@@ -102,6 +107,12 @@ final class PostgresActions implements AutoCloseable {
         }
         if (work instanceof Work.Slots s) {
             pg.ensureSlots(s.downstreams());
+            return;
+        }
+        if (work instanceof Work.PeerHosts h) {
+            if (pg.peerHostsChanged(h.hosts())) {
+                LOG.info("pg_hba.conf: members replicate from {}", h.hosts());
+            }
             return;
         }
         PostgresStep step = ((Work.Step) work).step();
@@ -181,8 +192,18 @@ final class PostgresActions implements AutoCloseable {
         return "initialize a new database";
     }
 
+    /** Interrupts the piece of work under way and waits (bounded) for it to end, so postgres can be stopped. */
     @Override
     public void close() {
         worker.shutdownNow();
+        try {
+            if (!worker.awaitTermination(15, TimeUnit.SECONDS)) {
+                Work w = running;
+                LOG.warn("{} did not end within 15 s of its interrupt; stopping postgres waits for it",
+                        w instanceof Work.Step s ? describe(s.step()) : "postgres work");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

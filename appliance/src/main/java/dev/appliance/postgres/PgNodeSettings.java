@@ -64,4 +64,10 @@ public record PgNodeSettings(
         peerHosts = List.copyOf(peerHosts == null ? List.of() : peerHosts);
         clientCidr = clientCidr == null ? "0.0.0.0/0" : clientCidr;
     }
+
+    /** The same settings with pg_hba.conf's member hosts replaced (a member was added or removed). */
+    public PgNodeSettings withPeerHosts(List<String> hosts) {
+        return new PgNodeSettings(self, host, port, osUser, memoryBytes, cpus, overrides, maxSlotWalKeepMb, List.copyOf(hosts),
+                clientCidr);
+    }
 }

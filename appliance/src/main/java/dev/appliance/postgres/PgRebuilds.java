@@ -295,7 +295,7 @@ public final class PgRebuilds {
             if (r.ok() || !r.output().contains("is still in use")) {
                 break;
             }
-            sleep(500);
+            PostgresSupervisor.sleep(500);
         }
         if (!r.ok() || !pg.wal.controlData(l.pgdata()).cleanlyShutDown()) {
             throw new IOException("crash recovery of " + pg.settings.self() + " before its rewind failed (exit "
@@ -411,14 +411,6 @@ public final class PgRebuilds {
         long segmentsPerXLogId = 0x100000000L / WAL_SEGMENT_BYTES;
         return Long.parseLong(walFileName.substring(8, 16), 16) * segmentsPerXLogId
                 + Long.parseLong(walFileName.substring(16, 24), 16);
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static String touched(List<String> relations) {

@@ -50,7 +50,7 @@ public final class PostgresSupervisor implements AutoCloseable {
 
     final PgBinaries bin;
     final PgLayout layout;
-    final PgNodeSettings settings;
+    volatile PgNodeSettings settings;    // replaced only when the members' hosts change
     final String osUser;
     final WalTools wal;
     final PgCredentials credentials;
@@ -269,6 +269,22 @@ public final class PostgresSupervisor implements AutoCloseable {
     }
 
     /**
+     * The members' hosts changed (a member was added or removed): pg_hba.conf lets exactly them (and this node)
+     * replicate. Returns whether the file changed.
+     */
+    public synchronized boolean peerHostsChanged(List<String> hosts) throws IOException {
+        List<String> wanted = hosts.stream().distinct().sorted().toList();
+        if (settings.peerHosts().stream().distinct().sorted().toList().equals(wanted)) {
+            return false;
+        }
+        settings = settings.withPeerHosts(wanted);
+        if (role != null) {
+            reload(role, access);
+        }
+        return true;
+    }
+
+    /**
      * Opens or closes postgres to clients (pg_hba.conf). Closing also terminates every client backend; the
      * daemon's own sessions and replication stay.
      */
@@ -334,7 +350,7 @@ public final class PostgresSupervisor implements AutoCloseable {
      * (pg_hba.conf included) before it signals its backends, so from then on new connections meet the new rules
      * and pending_restart is accurate. Bounded: after 2 s the reload is assumed to be done.
      */
-    private static void reloadAndWait(Statement st) throws SQLException {
+    private static void reloadAndWait(Statement st) throws SQLException, IOException {
         Timestamp before = confLoadTime(st);
         st.execute("SELECT pg_reload_conf()");
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
@@ -813,11 +829,16 @@ public final class PostgresSupervisor implements AutoCloseable {
         return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 15), lines.length));
     }
 
-    private static void sleep(long ms) {
+    /**
+     * Waits between polls. An interrupt (the daemon is stopping) ends the wait with an exception: a poll loop
+     * that swallowed it would spin to its deadline while holding this supervisor, and a stop would wait for it.
+     */
+    static void sleep(long ms) throws java.io.InterruptedIOException {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted: the daemon is stopping");
         }
     }
 

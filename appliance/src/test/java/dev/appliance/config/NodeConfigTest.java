@@ -1,6 +1,7 @@
 package dev.appliance.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +47,7 @@ class NodeConfigTest {
         Path f = Files.writeString(dir.resolve("bad.conf"), "node.id = N1!\nraft.prot = 7001\nheartbeat = 500\n"
                 + "ttl = 3s\nttl = 4s\njust words\npeers = n2=10.0.0.2:7000\nhost = 10.0.0.1\n");
         NodeConfig.ConfigException e = assertThrows(NodeConfig.ConfigException.class,
-                () -> NodeConfig.from(f, Map.of("APPLIANCE_SYNC_MAX_LAGG", "1MB")));
+                () -> NodeConfig.from(f, Map.of("APPLIANCE_SYNC_MAX_LAGG", "1MB", "APPLIANCE_JAVA_OPTS", "-Xmx1g")));
         String all = String.join("\n", e.problems());
         assertTrue(all.contains("bad.conf:2: unknown setting 'raft.prot'; did you mean 'raft.port'?"), all);
         assertTrue(all.contains("bad.conf:5: 'ttl' is set twice (first at " + f + ":4)"), all);
@@ -55,6 +56,7 @@ class NodeConfigTest {
         assertTrue(all.contains("data.dir is required"), all);
         assertTrue(all.contains("bad.conf:3: heartbeat: '500' is not a duration"), all);
         assertTrue(all.contains("APPLIANCE_SYNC_MAX_LAGG is not a setting; did you mean 'APPLIANCE_SYNC_MAX_LAG'?"), all);
+        assertFalse(all.contains("APPLIANCE_JAVA_OPTS"), "the launcher's variable is no setting, and no problem: " + all);
         assertTrue(e.getMessage().startsWith("the configuration has " + e.problems().size() + " problems"));
     }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.appliance.api.ApiClient;
 import dev.appliance.consensus.state.MemberId;
 import dev.appliance.harness.LocalCluster;
-import dev.appliance.harness.NodeProcess;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -67,14 +66,16 @@ final class ClusterCommand {
                 err.flush();
                 try {
                     cluster.close();
+                } catch (IOException e) {
+                    err.println("stopping the cluster: " + e.getMessage());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }, "cluster-down"));
             cluster.startAll();
             for (LocalCluster.NodeSpec n : cluster.nodes()) {
-                err.printf("started %s on %s (pid %d), log %s%n", n.id(), n.host(),
-                        cluster.process(n.id()).map(NodeProcess::pid).orElse(-1L), n.log());
+                err.printf("started %s on %s (%s), log %s%n", n.id(), n.host(),
+                        cluster.handle(n.id()).map(dev.appliance.harness.NodeHandle::where).orElse("not started"), n.log());
             }
             err.println("waiting for the cluster to become healthy (a first start initializes and clones postgres)...");
             err.flush();
@@ -107,11 +108,11 @@ final class ClusterCommand {
         private static volatile boolean stopping;
 
         /** Reports daemons that exit, until Ctrl-C. */
-        private static void watch(LocalCluster cluster, PrintWriter err) throws InterruptedException {
+        private static void watch(LocalCluster cluster, PrintWriter err) throws IOException, InterruptedException {
             Map<MemberId, Boolean> reported = new HashMap<>();
             while (true) {
                 for (LocalCluster.NodeSpec n : cluster.nodes()) {
-                    NodeProcess proc = cluster.process(n.id()).orElse(null);
+                    dev.appliance.harness.NodeHandle proc = cluster.handle(n.id()).orElse(null);
                     if (!stopping && proc != null && !proc.alive() && reported.put(n.id(), true) == null) {
                         err.printf("%s's daemon exited (code %d); the cluster carries on without it. Its log: %s%n", n.id(),
                                 proc.awaitExit(Duration.ZERO), n.log());
@@ -266,8 +267,17 @@ final class ClusterCommand {
                 }
             }
         }
+        // On a node (its image, or a unit with the daemon's environment): the node's own API and token.
+        String host = System.getenv("APPLIANCE_HOST");
+        if (urls.isEmpty() && host != null && !host.isBlank()) {
+            urls.add("http://" + host.strip() + ":" + System.getenv().getOrDefault("APPLIANCE_API_PORT", "8008").strip());
+        }
         String token = System.getenv("APPLIANCE_TOKEN") != null ? System.getenv("APPLIANCE_TOKEN")
                 : envFile.getOrDefault("APPLIANCE_TOKEN", "");
+        String dataDir = System.getenv("APPLIANCE_DATA_DIR");
+        if (token.isEmpty() && dataDir != null && Files.isReadable(Path.of(dataDir, "secrets", "api-token"))) {
+            token = Files.readString(Path.of(dataDir, "secrets", "api-token"), StandardCharsets.UTF_8).strip();
+        }
         return new ApiClient(urls, token);
     }
 

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 
 /** {@code appliance node ...}: this machine's daemon. */
 @Command(name = "node", mixinStandardHelpOptions = true, description = "Runs this machine's daemon; rebuilds or removes a member.",
-        subcommands = {NodeCommand.Start.class, NodeCommand.Config.class, NodeCommand.Rebuild.class, NodeCommand.Remove.class})
+        subcommands = {NodeCommand.Start.class, NodeCommand.Config.class, NodeCommand.Add.class, NodeCommand.Rebuild.class,
+            NodeCommand.Remove.class})
 final class NodeCommand {
 
     @Command(name = "config", mixinStandardHelpOptions = true,
@@ -119,6 +120,41 @@ final class NodeCommand {
             }
             throw new Cli.Failure(id + " did not finish its rebuild within " + timeoutSeconds + " s; see "
                     + "'appliance cluster status' and its log");
+        }
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = {
+                "Adds a member to the running cluster, voting (the default) or not. Start its daemon first with",
+                "join = true (APPLIANCE_JOIN=true) and peers naming the members it will have; it waits to be added.",
+                "Once added it registers, and the cluster makes it an async, which clones the primary.",
+                "To replace a dead member by a new one of the same id on a fresh volume: 'node remove ID', then",
+                "start the new one with join = true, then 'node add ID'."})
+    static final class Add extends ApiCommand {
+        @picocli.CommandLine.Parameters(index = "0", paramLabel = "ID", description = "The new member's id (its node.id).")
+        String id;
+
+        @Option(names = "--host", required = true, description = "The address the other members reach it at (its host).")
+        String host;
+
+        @Option(names = "--raft-port", paramLabel = "PORT", description = "Its raft.port (default 7000).")
+        int raftPort = 7000;
+
+        @Option(names = "--non-voting", description = "A listener: it follows the log and can hold a role, but does "
+                + "not vote, so it does not change how many failures the group tolerates.")
+        boolean nonVoting;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!dev.appliance.consensus.state.MemberId.isValid(id)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "'" + id + "' is not a member id: "
+                        + "1-63 of a-z, 0-9, '-', '_'");
+            }
+            dev.appliance.api.ApiClient api = target.client();
+            com.fasterxml.jackson.databind.node.ObjectNode body = dev.appliance.api.ApiClient.JSON.createObjectNode()
+                    .put("id", id).put("host", host).put("raftPort", raftPort).put("voting", !nonVoting);
+            say(Cli.require(api.post("/members", body)).path("result").asText());
+            return 0;
         }
     }
 

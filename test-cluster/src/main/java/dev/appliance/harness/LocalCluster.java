@@ -40,7 +40,8 @@ public final class LocalCluster implements AutoCloseable {
 
     private final Path dir;
     private final List<NodeSpec> nodes;
-    private final Map<MemberId, NodeProcess> processes = new TreeMap<>();
+    private final Map<MemberId, NodeHandle> processes = new TreeMap<>();
+    private NodeRunner runner = NodeRunner.PROCESSES;
     /**
      * Daemons are started from this one thread, which lives as long as the cluster: a daemon dies with the thread
      * that started it (its parent-death signal follows the thread, not the process), so a node restarted from a
@@ -99,25 +100,75 @@ public final class LocalCluster implements AutoCloseable {
         }
         if (existing.isEmpty()) {
             String peers = nodes.stream().map(n -> n.id() + "=" + n.host() + ":7000").collect(Collectors.joining(","));
-            long memory = Math.max(256L << 20, Math.min(1L << 30, totalMemory() / 4 / count));
+            long memory = memoryPerNode(count);
             for (NodeSpec n : nodes) {
-                Files.createDirectories(n.dir());
-                Map<String, String> s = new LinkedHashMap<>();
-                s.put("node.id", n.id().value());
-                s.put("cluster.name", CLUSTER_NAME);
-                s.put("data.dir", n.dir().resolve("data").toString());
-                s.put("host", n.host());
-                s.put("peers", count == 1 ? "" : peers);
-                s.put("singleton", Boolean.toString(count == 1));
-                s.put("postgres.memory", (memory >> 20) + "MB");
-                s.putAll(settings);
-                StringBuilder b = new StringBuilder("# Written by 'appliance cluster up'. Start this node by hand with:\n"
-                        + "#   appliance node start --config " + n.config() + "\n");
-                s.forEach((k, v) -> b.append(k).append(" = ").append(v).append('\n'));
-                Files.writeString(n.config(), b.toString(), StandardCharsets.UTF_8);
+                writeConfig(n, count == 1 ? "" : peers, count == 1, memory, settings);
             }
         }
-        return new LocalCluster(dir, List.copyOf(nodes));
+        return new LocalCluster(dir, new java.util.concurrent.CopyOnWriteArrayList<>(nodes));
+    }
+
+    private static void writeConfig(NodeSpec n, String peers, boolean singleton, long memory, Map<String, String> settings)
+            throws IOException {
+        Files.createDirectories(n.dir());
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("node.id", n.id().value());
+        s.put("cluster.name", CLUSTER_NAME);
+        s.put("data.dir", n.dir().resolve("data").toString());
+        s.put("host", n.host());
+        s.put("peers", peers);
+        s.put("singleton", Boolean.toString(singleton));
+        s.put("postgres.memory", (memory >> 20) + "MB");
+        s.putAll(settings);
+        StringBuilder b = new StringBuilder("# Written by 'appliance cluster up'. Start this node by hand with:\n"
+                + "#   appliance node start --config " + n.config() + "\n");
+        s.forEach((k, v) -> b.append(k).append(" = ").append(v).append('\n'));
+        Files.writeString(n.config(), b.toString(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A new node, n(count+1) on the next address, configured to join this running cluster ({@code join = true},
+     * peers naming every member it will have). Start it, then add it through a member's API.
+     */
+    public synchronized NodeSpec addNode(Map<String, String> settings) throws IOException {
+        NodeSpec last = nodes.get(nodes.size() - 1);
+        int octet = Integer.parseInt(last.host().substring(last.host().lastIndexOf('.') + 1)) + 1;
+        MemberId id = MemberId.of("n" + (nodes.size() + 1));
+        Path nodeDir = dir.resolve(id.value()).toAbsolutePath();
+        NodeSpec n = new NodeSpec(id, "127.0.0." + octet, nodeDir, nodeDir.resolve("appliance.conf"),
+                nodeDir.resolve("daemon.log"), 8008);
+        nodes.add(n);
+        Map<String, String> joining = new LinkedHashMap<>(settings);
+        joining.put("join", "true");
+        writeConfig(n, peerList(), false, memoryPerNode(nodes.size()), joining);
+        return n;
+    }
+
+    /**
+     * Replaces a stopped node's volume by a fresh one: its data directory is deleted and it is configured to join
+     * again under the same id (after 'node remove', a replacement of a dead machine).
+     */
+    public synchronized void freshVolume(MemberId id, Map<String, String> settings) throws IOException {
+        if (running(id)) {
+            throw new IllegalStateException(id + " runs; stop it first");
+        }
+        NodeSpec n = node(id);
+        try (java.util.stream.Stream<Path> all = Files.walk(n.dir().resolve("data"))) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        Map<String, String> joining = new LinkedHashMap<>(settings);
+        joining.put("join", "true");
+        writeConfig(n, peerList(), false, memoryPerNode(nodes.size()), joining);
+    }
+
+    private String peerList() {
+        return nodes.stream().map(n -> n.id() + "=" + n.host() + ":7000").collect(Collectors.joining(","));
+    }
+
+    private static long memoryPerNode(int count) {
+        return Math.max(256L << 20, Math.min(1L << 30, totalMemory() / 4 / count));
     }
 
     private static List<Path> existingConfigs(Path dir) throws IOException {
@@ -250,6 +301,15 @@ public final class LocalCluster implements AutoCloseable {
         return added.body().path("port").asInt();
     }
 
+    /** Runs the nodes with {@code runner} (local processes unless told otherwise); before the first start. */
+    public void runWith(NodeRunner runner) {
+        this.runner = runner;
+    }
+
+    public NodeRunner runner() {
+        return runner;
+    }
+
     /** Starts each node's daemon in the cgroup {@code cgroupOf} names (null: none), e.g. for partitions. */
     public void placeIn(java.util.function.Function<NodeSpec, Path> cgroupOf) {
         this.cgroups = cgroupOf;
@@ -262,13 +322,13 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public synchronized void start(MemberId id) throws IOException {
-        NodeProcess p = processes.get(id);
+        NodeHandle p = processes.get(id);
         if (p != null && p.alive()) {
             return;
         }
         NodeSpec n = node(id);
         try {
-            processes.put(id, launcher.submit(() -> NodeProcess.startDaemon(id.value(), n.log(), n.config(), cgroups.apply(n)))
+            processes.put(id, launcher.submit(() -> runner.start(n, cgroups.apply(n)))
                     .get());
         } catch (java.util.concurrent.ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException("starting " + id + " failed", e.getCause());
@@ -278,26 +338,26 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    public synchronized Optional<NodeProcess> process(MemberId id) {
+    public synchronized Optional<NodeHandle> handle(MemberId id) {
         return Optional.ofNullable(processes.get(id));
     }
 
     public synchronized boolean running(MemberId id) {
-        NodeProcess p = processes.get(id);
+        NodeHandle p = processes.get(id);
         return p != null && p.alive();
     }
 
     /** SIGKILL of the daemon; its postgres dies with it. */
-    public void kill(MemberId id) throws InterruptedException {
-        NodeProcess p = process(id).orElse(null);
+    public void kill(MemberId id) throws IOException, InterruptedException {
+        NodeHandle p = handle(id).orElse(null);
         if (p != null) {
             p.kill();
         }
     }
 
     /** SIGTERM of the daemon, and its exit code (-1 if it did not exit within {@code timeout}). */
-    public int terminate(MemberId id, Duration timeout) throws InterruptedException {
-        NodeProcess p = process(id).orElse(null);
+    public int terminate(MemberId id, Duration timeout) throws IOException, InterruptedException {
+        NodeHandle p = handle(id).orElse(null);
         return p == null ? 0 : p.terminate(timeout);
     }
 
@@ -365,7 +425,7 @@ public final class LocalCluster implements AutoCloseable {
         String problem = "no daemon answered yet";
         while (System.nanoTime() < deadline) {
             for (NodeSpec n : nodes) {
-                NodeProcess p = process(n.id()).orElse(null);
+                NodeHandle p = handle(n.id()).orElse(null);
                 if (p != null && !p.alive() && p.awaitExit(Duration.ZERO) != 0) {
                     throw new IOException(n.id() + "'s daemon exited with code " + p.awaitExit(Duration.ZERO) + "; the last "
                             + "lines of " + n.log() + ":\n" + tail(n.log(), 15));
@@ -419,6 +479,11 @@ public final class LocalCluster implements AutoCloseable {
         return "generation " + s.path("generation").asLong() + ": " + String.join(", ", parts);
     }
 
+    /** The last {@code lines} lines of a daemon's log, for a failure message. */
+    public String logTail(MemberId id, int lines) {
+        return nodes.stream().filter(n -> n.id().equals(id)).findFirst().map(n -> tail(n.log(), lines)).orElse("");
+    }
+
     private static String tail(Path log, int lines) {
         try {
             List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
@@ -430,7 +495,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Stops every daemon: replicas first, then the primary (so it has nobody to hand over to). */
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws IOException, InterruptedException {
         String primary = "";
         try {
             primary = status().path("primary").asText("");
@@ -446,29 +511,27 @@ public final class LocalCluster implements AutoCloseable {
         if (!primary.isEmpty()) {
             order.add(MemberId.of(primary));
         }
-        List<NodeProcess> replicas = new ArrayList<>();
+        List<NodeHandle> replicas = new ArrayList<>();
         for (MemberId id : order.subList(0, order.size() - (primary.isEmpty() ? 0 : 1))) {
-            NodeProcess p = process(id).orElse(null);
+            NodeHandle p = handle(id).orElse(null);
             if (p != null && p.alive()) {
                 p.terminate(Duration.ZERO);
                 replicas.add(p);
             }
         }
-        for (NodeProcess p : replicas) {
+        for (NodeHandle p : replicas) {
             if (p.awaitExit(Duration.ofSeconds(60)) == -1) {
                 p.kill();
             }
         }
         if (!primary.isEmpty()) {
-            NodeProcess p = process(MemberId.of(primary)).orElse(null);
+            NodeHandle p = handle(MemberId.of(primary)).orElse(null);
             if (p != null && p.alive() && p.terminate(Duration.ofSeconds(60)) == -1) {
                 p.kill();
             }
         }
-        for (NodeProcess p : processes.values()) {
-            if (p.alive()) {
-                p.kill();
-            }
+        for (NodeHandle p : processes.values()) {
+            p.close();    // kills what still runs, and removes what the runner made (a container)
         }
         launcher.shutdown();    // only once every daemon it started is gone
     }

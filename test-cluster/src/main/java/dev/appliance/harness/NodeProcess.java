@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * A node running as a separate JVM: start, SIGKILL, SIGSTOP/SIGCONT, its exit code and the last status
  * line it printed. Its output goes to a log file; the process ends when this JVM does (its stdin closes).
  */
-public final class NodeProcess implements AutoCloseable {
+public final class NodeProcess implements NodeHandle {
     private final String name;
     private final Process process;
     private final Path log;
@@ -114,6 +114,12 @@ public final class NodeProcess implements AutoCloseable {
         return process.pid();
     }
 
+    @Override
+    public String where() {
+        return "pid " + process.pid();
+    }
+
+    @Override
     public boolean alive() {
         return process.isAlive();
     }
@@ -129,21 +135,25 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     /** SIGTERM: a daemon leaves cleanly. Returns the exit code, or -1 if it still runs after {@code timeout}. */
+    @Override
     public int terminate(Duration timeout) throws InterruptedException {
         process.destroy();
         return awaitExit(timeout);
     }
 
     /** SIGKILL, and wait until the process is gone. */
+    @Override
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
+    @Override
     public void pause() throws IOException, InterruptedException {
         signal("STOP");
     }
 
+    @Override
     public void resume() throws IOException, InterruptedException {
         signal("CONT");
     }
@@ -156,6 +166,7 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     /** Waits for the process to exit and returns its exit code, or -1 if it still runs after {@code timeout}. */
+    @Override
     public int awaitExit(Duration timeout) throws InterruptedException {
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }

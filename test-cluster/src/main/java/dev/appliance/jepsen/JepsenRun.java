@@ -3,7 +3,9 @@ package dev.appliance.jepsen;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.appliance.harness.ContainerRunner;
 import dev.appliance.harness.LocalCluster;
+import dev.appliance.harness.NodeRunner;
 import dev.appliance.harness.LoopbackPartitions;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,8 +36,9 @@ public final class JepsenRun {
     }
 
     /** A run's settings. */
+    /** A run's settings; {@code runner} is {@code process} or {@code containers}. */
     public record Options(Duration time, String nemesis, int firstOctet, long seed, Duration quiet, Duration held,
-            Duration linearizabilityBudget) {
+            Duration linearizabilityBudget, String runner) {
     }
 
     private JepsenRun() {
@@ -48,6 +51,7 @@ public final class JepsenRun {
         Path dir = Path.of("jepsen-runs");
         int octet = 101;
         long seed = System.currentTimeMillis();
+        String runnerName = "process";
         for (int i = 0; i < args.length; i++) {
             try {
                 switch (args[i]) {
@@ -57,11 +61,12 @@ public final class JepsenRun {
                     case "--dir" -> dir = Path.of(args[++i]);
                     case "--first-octet" -> octet = Integer.parseInt(args[++i]);
                     case "--seed" -> seed = Long.parseLong(args[++i]);
+                    case "--runner" -> runnerName = runnerNamed(args[++i]).name();
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             } catch (RuntimeException e) {
                 System.err.println("jepsen: " + e.getMessage() + "\nusage: bin/jepsen [--time 60] [--nemesis "
-                        + String.join("|", Nemesis.FAULTS) + "|mix|all] [--runs N] [--dir DIR] [--seed N]");
+                        + String.join("|", Nemesis.FAULTS) + "|mix|all] [--runs N] [--dir DIR] [--seed N] [--runner process|containers]");
                 System.exit(2);
             }
         }
@@ -70,10 +75,24 @@ public final class JepsenRun {
             System.err.println("jepsen: cannot run: " + why);
             System.exit(2);
         }
+        NodeRunner runner = runnerNamed(runnerName);
+        if (runner instanceof ContainerRunner) {
+            Optional<String> noContainers = ContainerRunner.unavailable(ContainerRunner.IMAGE);
+            if (noContainers.isPresent()) {
+                System.err.println("jepsen: cannot run containers: " + noContainers.get());
+                System.exit(2);
+            }
+        }
         Optional<String> noPartitions = LoopbackPartitions.unavailable();
         List<String> nemeses = new ArrayList<>(nemesis.equals("all") ? Nemesis.FAULTS : List.of(nemesis));
         if (noPartitions.isPresent() && nemeses.removeIf(Nemesis.PARTITIONS::contains)) {
             System.out.println("SKIPPED: the partition nemeses: " + noPartitions.get());
+        }
+        for (String fault : List.copyOf(nemeses)) {
+            runner.whyCannot(fault).ifPresent(reason -> {
+                nemeses.remove(fault);
+                System.out.println("SKIPPED: " + fault + " on " + runner.name() + ": " + reason);
+            });
         }
         if (nemeses.isEmpty()) {
             System.exit(2);
@@ -90,7 +109,7 @@ public final class JepsenRun {
                 Outcome o;
                 try {
                     o = run(new Options(Duration.ofSeconds(seconds), n, octet, seed + r, Duration.ofSeconds(5),
-                            Duration.ofSeconds(8), Duration.ofSeconds(60)), runDir);
+                            Duration.ofSeconds(8), Duration.ofSeconds(60), runner.name()), runDir);
                 } catch (Exception e) {
                     // The harness could not finish the run (the cluster did not form or heal in time): no verdict.
                     errors++;
@@ -113,14 +132,25 @@ public final class JepsenRun {
         System.exit(invalid == 0 && errors == 0 ? 0 : 1);
     }
 
+    static NodeRunner runnerNamed(String name) {
+        return switch (name) {
+            case "process" -> NodeRunner.PROCESSES;
+            case "containers" -> new ContainerRunner(ContainerRunner.IMAGE);
+            default -> throw new IllegalArgumentException("no runner '" + name + "'; there are process and containers");
+        };
+    }
+
     public static Outcome run(Options o, Path dir) throws Exception {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path clusterDir = dir.resolve("cluster");
         LocalCluster cluster = LocalCluster.in(clusterDir, 3, o.firstOctet(), Map.of());
+        NodeRunner runner = runnerNamed(o.runner());
+        cluster.runWith(runner);
         History history = new History();
         boolean keep = true;
-        LoopbackPartitions net = LoopbackPartitions.unavailable().isEmpty() ? LoopbackPartitions.create() : null;
+        LoopbackPartitions net = LoopbackPartitions.unavailable().isEmpty() && runner.whyCannot("partition-primary").isEmpty()
+                ? LoopbackPartitions.create() : null;
         if (net != null) {
             cluster.placeIn(n -> {
                 try {
@@ -220,7 +250,7 @@ public final class JepsenRun {
 
     private static void writeSummary(Path file, Options o, History history, List<CheckResult> results, int faults,
             boolean ok) throws IOException {
-        ObjectNode s = JSON.createObjectNode().put("nemesis", o.nemesis()).put("seconds", o.time().toSeconds())
+        ObjectNode s = JSON.createObjectNode().put("nemesis", o.nemesis()).put("runner", o.runner()).put("seconds", o.time().toSeconds())
                 .put("seed", o.seed()).put("faults", faults).put("operations", history.ops().size()).put("valid", ok);
         ArrayNode checks = s.putArray("checkers");
         for (CheckResult r : results) {

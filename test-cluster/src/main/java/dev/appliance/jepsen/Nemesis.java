@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.appliance.consensus.state.MemberId;
 import dev.appliance.harness.LocalCluster;
 import dev.appliance.harness.LoopbackPartitions;
-import dev.appliance.harness.NodeProcess;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -31,7 +30,8 @@ final class Nemesis {
     private final Duration held;
     private final long started;
     private final Thread thread;
-    private volatile boolean stop;
+    /** Counted down to stop: the schedule's waits end at once, but a fault under way completes and is healed. */
+    private final java.util.concurrent.CountDownLatch stopping = new java.util.concurrent.CountDownLatch(1);
     private Runnable heal;
     private int injected;
 
@@ -41,11 +41,14 @@ final class Nemesis {
         this.cluster = cluster;
         this.net = net;
         this.history = history;
-        this.faults = name.equals("mix") ? FAULTS.stream().filter(f -> net != null || !PARTITIONS.contains(f)).toList()
-                : List.of(name);
+        this.faults = name.equals("mix") ? FAULTS.stream().filter(f -> net != null || !PARTITIONS.contains(f))
+                .filter(f -> cluster.runner().whyCannot(f).isEmpty()).toList() : List.of(name);
         if (net == null && PARTITIONS.contains(name)) {
             throw new IllegalArgumentException(name + " needs partitions: " + LoopbackPartitions.unavailable().orElse("?"));
         }
+        cluster.runner().whyCannot(name).ifPresent(why -> {
+            throw new IllegalArgumentException(name + " cannot run on " + cluster.runner().name() + ": " + why);
+        });
         if (!name.equals("mix") && !FAULTS.contains(name)) {
             throw new IllegalArgumentException("no nemesis '" + name + "'; there are " + FAULTS + " and mix");
         }
@@ -62,9 +65,8 @@ final class Nemesis {
 
     /** Stops injecting and heals whatever fault is on. */
     void stop() throws InterruptedException {
-        stop = true;
-        thread.interrupt();
-        thread.join(60_000);
+        stopping.countDown();
+        thread.join(120_000);
         healNow();
     }
 
@@ -75,22 +77,18 @@ final class Nemesis {
     private void run() {
         int round = 0;
         try {
-            while (!stop) {
-                Thread.sleep(quiet.toMillis());
-                if (stop) {
-                    break;
-                }
+            while (!stopping.await(quiet.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 String fault = faults.get(round++ % faults.size());
                 try {
                     inject(fault);
                 } catch (IOException | RuntimeException e) {
                     event("error", null, fault + ": " + e);    // recorded, and the schedule goes on
                 }
-                Thread.sleep(held.toMillis());
+                stopping.await(held.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
                 healNow();
             }
         } catch (InterruptedException e) {
-            // stopping
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -124,7 +122,7 @@ final class Nemesis {
                 heal = () -> { };    // the daemon restarts it; the window still ends with a heal event
             }
             case "pause" -> {
-                Optional<NodeProcess> p = cluster.process(id);
+                Optional<dev.appliance.harness.NodeHandle> p = cluster.handle(id);
                 if (p.isEmpty()) {
                     return;
                 }

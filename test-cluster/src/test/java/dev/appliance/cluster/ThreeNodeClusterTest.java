@@ -3,7 +3,6 @@ package dev.appliance.cluster;
 import static dev.appliance.cluster.ClusterFixture.id;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.appliance.api.ApiClient;
@@ -91,6 +90,7 @@ class ThreeNodeClusterTest {
             assertEquals(role.equals("primary") ? 503 : 200, open.get("/replica?lag=16MB").status(), n.id() + " /replica");
             assertEquals(role.equals("sync") ? 200 : 503, open.get("/sync").status(), n.id() + " /sync");
             assertEquals(200, open.get("/health").status());
+            assertEquals(200, open.get("/liveness").status(), n.id() + " /liveness: its loop runs");
             assertEquals(401, open.get("/status").status());
             assertEquals(400, open.get("/replica?lag=lots").status());
         }
@@ -209,8 +209,9 @@ class ThreeNodeClusterTest {
     void sigtermOfThePrimaryHandsOverBeforeItStops() throws Exception {
         String primary = f.primary();
         String sync = f.sync();
-        int exit = f.cluster.terminate(id(primary), Duration.ofSeconds(90));
-        assertNotEquals(-1, exit, "the daemon exits after SIGTERM");
+        int exit = f.cluster.terminate(id(primary), Duration.ofSeconds(150));
+        assertEquals(143, exit, () -> "the daemon exits cleanly after SIGTERM (-1: still running; 1: its stop deadline"
+                + " passed). Its log ends:\n" + f.cluster.logTail(id(primary), 120));
         assertEquals(sync, f.primary(), "the sync was made primary before the old one stopped");
         writer.awaitMore(20, FAILOVER);
         f.cluster.start(id(primary));

@@ -629,6 +629,11 @@ public final class RaftStore implements AutoCloseable, Documents {
         return config.raftDir().resolve(groupId.getUuid().toString());
     }
 
+    /** Whether the node with this configuration has been a member of its cluster (it has the membership record). */
+    public static boolean wasMember(StoreConfig config) {
+        return Files.exists(config.dataDir().resolve(MEMBERSHIP_MARKER));
+    }
+
     /** A node that was a member never starts with empty storage: it would rejoin as if it were new. */
     private void checkMembershipMarker() throws IOException {
         Path marker = markerFile();
