@@ -150,6 +150,29 @@ public final class HttpApi implements AutoCloseable {
                             sendJson(ex, 201, ClusterJson.JSON.createObjectNode().put("result", result));
                         }
                     }
+                    case "/drill" -> {
+                        authorize(ex);
+                        requireMethod(method, "POST");
+                        JsonNode body = body(ex);
+                        String fault = body.path("fault").asText("");
+                        JsonNode seconds = body.path("seconds");
+                        if (!seconds.isMissingNode() && (!seconds.canConvertToInt() || seconds.asInt() < 1 || seconds.asInt() > 300)) {
+                            throw new ApiRefusal(400, "seconds must be 1-300", "seconds");
+                        }
+                        String result;
+                        try {
+                            result = switch (fault) {
+                                case "crash" -> node.drillCrash(who(ex));
+                                case "partition" -> node.drillPartition(seconds.isMissingNode() ? 10 : seconds.asInt(), who(ex));
+                                default -> throw new ApiRefusal(400, "fault must be crash or partition", "fault");
+                            };
+                        } catch (UnsupportedOperationException e) {
+                            throw new ApiRefusal(403, e.getMessage(), null);
+                        } catch (IllegalStateException e) {
+                            throw new ApiRefusal(409, e.getMessage(), null);
+                        }
+                        sendJson(ex, 202, ClusterJson.JSON.createObjectNode().put("result", result));
+                    }
                     case "/switchover" -> {
                         authorize(ex);
                         requireMethod(method, "POST");

@@ -48,6 +48,7 @@ public record NodeConfig(
         Duration postgresStartTimeout,
         long cloneMaxRateBytes,
         boolean join,
+        boolean drills,
         Map<String, String> postgresOverrides) {
 
     /** The configuration could not be used; {@link #problems()} lists why. */
@@ -106,6 +107,7 @@ public record NodeConfig(
         Boolean twoNode = r.get(Settings.ALLOW_TWO_NODE_FAILOVER, Values::bool);
         Boolean singleton = r.get(Settings.SINGLETON, Values::bool);
         Boolean join = r.get(Settings.JOIN, Values::bool);
+        Boolean drills = r.get(Settings.DRILLS, Values::bool);
         Path pgBin = r.get(Settings.POSTGRES_BIN, t -> t.isBlank() ? null : Path.of(t));
         String pgUser = r.get(Settings.POSTGRES_USER, Reader::nonBlank);
         Long memory = r.get(Settings.POSTGRES_MEMORY, t -> t.isBlank() ? defaultMemory() : Values.bytes(t));
@@ -171,7 +173,7 @@ public record NodeConfig(
         if (problems.isEmpty()) {
             config = new NodeConfig(file, id, cluster, dataDir, host, raftPort, pgPort, apiPort, proxyPort, holdTimeout,
                     peers.isEmpty() ? Map.of(id, host + ":" + raftPort) : peers, engine, electionMin, electionMax, pgBin,
-                    pgUser, memory, cpus, slotKeep, cidr, startTimeout, cloneRate, join, overrides);
+                    pgUser, memory, cpus, slotKeep, cidr, startTimeout, cloneRate, join, drills, overrides);
             try {
                 config.pgSettings(List.of());
                 config.storeConfig();

@@ -54,6 +54,9 @@ public final class Settings {
     public static final Setting JOIN = new Setting("join", "false", "boolean",
             "This node is new to a running cluster: on its first start it waits until a member adds it "
                     + "(appliance node add). peers then lists the members it will have. Ignored once it is a member.");
+    public static final Setting DRILLS = new Setting("drills", "false", "boolean",
+            "Let a token holder inject faults into this node for 'appliance drill': a crash (its supervisor must "
+                    + "restart it) or a partition. Off unless you run drills.");
     public static final Setting POSTGRES_BIN = new Setting("postgres.bin", "", "path",
             "The PostgreSQL 15+ server programs; empty: found via PG_BIN, pg_config or /usr/lib/postgresql.");
     public static final Setting POSTGRES_USER = new Setting("postgres.user", "postgres", "name",
@@ -74,7 +77,7 @@ public final class Settings {
     public static final List<Setting> ALL = List.of(NODE_ID, CLUSTER_NAME, DATA_DIR, HOST, RAFT_PORT, POSTGRES_PORT,
             API_PORT, PROXY_PORT, PROXY_HOLD_TIMEOUT, PEERS, HEARTBEAT, TTL, FENCE_MARGIN, ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX,
             SYNC_MAX_LAG, SYNC_DWELL, SYNC_FAIL_TIMEOUT, PG_RESTART_TIMEOUT, SWITCHOVER_TIMEOUT,
-            ALLOW_TWO_NODE_FAILOVER, SINGLETON, JOIN, POSTGRES_BIN, POSTGRES_USER, POSTGRES_MEMORY, POSTGRES_CPUS,
+            ALLOW_TWO_NODE_FAILOVER, SINGLETON, JOIN, DRILLS, POSTGRES_BIN, POSTGRES_USER, POSTGRES_MEMORY, POSTGRES_CPUS,
             POSTGRES_SLOT_WAL_KEEP, POSTGRES_CLIENT_CIDR, POSTGRES_START_TIMEOUT, CLONE_MAX_RATE);
 
     private Settings() {

@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code POST /stop} (a primary hands over to its sync first).
  */
 public final class Daemon {
+    /** The exit code of a drill's crash: a supervisor (systemd, Kubernetes, 'cluster up') restarts the daemon. */
+    public static final int DRILL_CRASH_EXIT = 75;
     private Daemon() {
     }
 

@@ -88,6 +88,7 @@ public final class Node implements AutoCloseable {
     private static final Duration ADD_MEMBER_WAIT = Duration.ofSeconds(10);
     private final Clock clock = new MonotonicClock();
     private List<String> peerHostsApplied = List.of();
+    private final DrillFaults drills;
     private final List<java.util.function.Consumer<NodeView>> viewListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final FileLock lock;
     private final RaftStore store;
@@ -165,6 +166,7 @@ public final class Node implements AutoCloseable {
         this.watch = store.watch(loop, event -> requestCycle());
         this.resources = new ResourceStore(this::primaryAddress, secrets.postgres());
         this.archives = new PgArchives(pg.binaries(), secrets.postgres(), pg.layout().nodeDir().resolve("work"));
+        this.drills = config.drills() ? new DrillFaults() : null;
     }
 
     /**
@@ -875,6 +877,39 @@ public final class Node implements AutoCloseable {
                 .deposed(s.deposed().stream().filter(d -> !d.id().equals(id)).toList()).build();
     }
 
+    /** {@code appliance drill}: this node crashes (exit 75; its supervisor restarts it). Needs {@code drills = true}. */
+    public String drillCrash(String by) {
+        requireDrills();
+        LOG.warn("{}: drill by {}: crash", self, by);
+        drills.crash();
+        return self + " crashes now: its daemon and postgres are killed without a hand-over; its supervisor restarts it";
+    }
+
+    /** {@code appliance drill}: this node is cut off from every other member for {@code seconds}. */
+    public String drillPartition(int seconds, String by) {
+        requireDrills();
+        List<String> others = new ArrayList<>();
+        try {
+            ClusterDocuments.members(store).forEach((id, m) -> {
+                if (!id.equals(self)) {
+                    others.add(m.value().host());
+                }
+            });
+        } catch (InvalidDocumentException e) {
+            throw new IllegalStateException("the member registry cannot be read: " + e.getMessage(), e);
+        }
+        drills.partition(others, seconds);
+        LOG.warn("{}: drill by {}: cut off from {} for {} s", self, by, others, seconds);
+        return self + " is cut off from " + others + " for " + seconds + " s";
+    }
+
+    private void requireDrills() {
+        if (drills == null) {
+            throw new UnsupportedOperationException("drills are off on " + self + ": set drills = true in its configuration "
+                    + "(APPLIANCE_DRILLS=true) and restart it");
+        }
+    }
+
     /**
      * Adds a member to the Raft configuration, as a voter or a non-voting listener. Its daemon must already run
      * with {@code join = true} (it waits to be given the group). Once it has caught up it registers, and the engine
@@ -1144,6 +1179,9 @@ public final class Node implements AutoCloseable {
             return;
         }
         closing = true;
+        if (drills != null) {
+            drills.close();    // a partition under way is healed before the node goes
+        }
         proxy.close();
         watch.close();
         renewer.shutdownNow();

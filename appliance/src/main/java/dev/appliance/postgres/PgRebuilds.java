@@ -42,7 +42,6 @@ public final class PgRebuilds {
     private static final Pattern RELATION = Pattern.compile("rel (\\d+/\\d+/\\d+)");
     private static final Pattern HISTORY_FILE = Pattern.compile("([0-9A-F]{8})\\.history");
     /** The WAL segment size: the appliance runs initdb with the default. */
-    private static final long WAL_SEGMENT_BYTES = 16L << 20;
     private static final String KEEP = "KEEP-divergent-data";
 
     /** Reports clone progress: kB copied and the total when known (0 when not). */
@@ -404,11 +403,11 @@ public final class PgRebuilds {
     }
 
     private static long segmentOf(WalPosition lsn) {
-        return lsn.value() / WAL_SEGMENT_BYTES;
+        return lsn.value() / WalTools.WAL_SEGMENT_BYTES;
     }
 
     private static long segmentNumber(String walFileName) {
-        long segmentsPerXLogId = 0x100000000L / WAL_SEGMENT_BYTES;
+        long segmentsPerXLogId = 0x100000000L / WalTools.WAL_SEGMENT_BYTES;
         return Long.parseLong(walFileName.substring(8, 16), 16) * segmentsPerXLogId
                 + Long.parseLong(walFileName.substring(16, 24), 16);
     }

@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
 
 /** What pg_controldata and pg_waldump say about a stopped data directory. */
 final class WalTools {
+    /** initdb's WAL segment size, which the daemon never changes. */
+    static final long WAL_SEGMENT_BYTES = 16L << 20;
     private static final Pattern END_OF_WAL = Pattern.compile("invalid record length at ([0-9A-F]+/[0-9A-F]+)");
 
     private final PgBinaries bin;
@@ -55,9 +57,20 @@ final class WalTools {
         return m.find() ? Optional.of(WalPosition.parse(m.group(1))) : Optional.empty();
     }
 
-    /** Runs pg_waldump over {@code walDir} from {@code from} to the end of the WAL, line by line. */
+    /**
+     * Runs pg_waldump over {@code walDir} from {@code from} to the end of the WAL, line by line. The start segment
+     * is named: given only a directory, pg_waldump learns the segment size from whichever WAL file it lists first,
+     * and a segment postgres has preallocated (all zeros) makes it fail.
+     */
     ProcessRunner.Result waldump(Path walDir, long timeline, WalPosition from, Consumer<String> lines) throws IOException {
-        return ProcessRunner.run(user, List.of(bin.tool("pg_waldump").toString(), "-p", walDir.toString(), "-t",
-                Long.toString(timeline), "-s", from.toString()), Map.of(), null, 600, lines);
+        return ProcessRunner.run(user, List.of(bin.tool("pg_waldump").toString(), "-p", walDir.toString(), "-s",
+                from.toString(), segmentFile(timeline, from)), Map.of(), null, 600, lines);
+    }
+
+    /** The name of the WAL segment file that holds {@code lsn} on {@code timeline}. */
+    static String segmentFile(long timeline, WalPosition lsn) {
+        long segment = lsn.value() / WAL_SEGMENT_BYTES;
+        long perLogId = 0x100000000L / WAL_SEGMENT_BYTES;
+        return String.format("%08X%08X%08X", timeline, segment / perLogId, segment % perLogId);
     }
 }

@@ -317,6 +317,36 @@ class PostgresSupervisorTest {
     }
 
     @Test
+    void aCleanStopIsRecognizedWithPreallocatedWalSegmentsInPgWal() throws Exception {
+        assertEquals("000000030000000000000005", WalTools.segmentFile(3, WalPosition.parse("0/5E87210")));
+        assertEquals("0000000A00000001000000FF", WalTools.segmentFile(10, WalPosition.parse("1/FF000000")));
+        try (PgTestNodes nodes = PgTestNodes.create(74, 1)) {
+            nodes.node(0).initialize();
+            nodes.node(0).startAsPrimary(Set.of(), false);
+            try (var c = nodes.connect(0); var st = c.createStatement()) {
+                st.execute("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
+            }
+            // Segments postgres made ahead of time are all zeros; pg_waldump must not take its segment size from one.
+            Path walDir = nodes.nodeDir(0).resolve("pgdata").resolve("pg_wal");
+            String newest;
+            try (var files = Files.list(walDir)) {
+                newest = files.map(f -> f.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}")).sorted()
+                        .reduce((a, b) -> b).orElseThrow();
+            }
+            long next = Long.parseLong(newest.substring(16), 16);
+            for (int i = 1; i <= 8; i++) {
+                Path zeros = walDir.resolve(newest.substring(0, 16) + String.format("%08X", next + i));
+                try (var ch = java.nio.channels.FileChannel.open(zeros, java.nio.file.StandardOpenOption.CREATE_NEW,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.write(java.nio.ByteBuffer.allocate(1), WalTools.WAL_SEGMENT_BYTES - 1);
+                }
+            }
+            nodes.node(0).stop();
+            assertTrue(nodes.node(0).observe().cleanShutdownAt() != null, "the clean stop's end of WAL was found");
+        }
+    }
+
+    @Test
     void secretsStayInOwnerOnlyFilesAndOffCommandLines() throws Exception {
         try (PgTestNodes nodes = PgTestNodes.create(73, 1)) {
             nodes.node(0).initialize();

@@ -56,7 +56,8 @@ final class ClusterCommand {
             if (nodes < 1 || nodes > 9) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--nodes must be 1 to 9");
             }
-            LocalCluster cluster = LocalCluster.in(dir.toAbsolutePath(), nodes, 11, Map.of());
+            // Drills on: this is a cluster to try things on, 'appliance drill kill-primary' included.
+            LocalCluster cluster = LocalCluster.in(dir.toAbsolutePath(), nodes, 11, Map.of("drills", "true"));
             for (LocalCluster.NodeSpec n : cluster.nodes()) {
                 requireFree(n.host(), List.of(7000, 5432, 8008, 6432));
             }
@@ -73,6 +74,10 @@ final class ClusterCommand {
                 }
             }, "cluster-down"));
             cluster.startAll();
+            cluster.superviseDrillCrashes(Duration.ofSeconds(3), line -> {
+                err.println(line);
+                err.flush();
+            });
             for (LocalCluster.NodeSpec n : cluster.nodes()) {
                 err.printf("started %s on %s (%s), log %s%n", n.id(), n.host(),
                         cluster.handle(n.id()).map(dev.appliance.harness.NodeHandle::where).orElse("not started"), n.log());
@@ -113,7 +118,9 @@ final class ClusterCommand {
             while (true) {
                 for (LocalCluster.NodeSpec n : cluster.nodes()) {
                     dev.appliance.harness.NodeHandle proc = cluster.handle(n.id()).orElse(null);
-                    if (!stopping && proc != null && !proc.alive() && reported.put(n.id(), true) == null) {
+                    if (!stopping && proc != null && !proc.alive()
+                            && proc.awaitExit(Duration.ZERO) != dev.appliance.node.Daemon.DRILL_CRASH_EXIT
+                            && reported.put(n.id(), true) == null) {
                         err.printf("%s's daemon exited (code %d); the cluster carries on without it. Its log: %s%n", n.id(),
                                 proc.awaitExit(Duration.ZERO), n.log());
                         err.flush();

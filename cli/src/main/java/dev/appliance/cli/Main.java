@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
             "API and token: --url, $APPLIANCE_URL and $APPLIANCE_TOKEN, $APPLIANCE_CONFIG, or --dir."},
         subcommands = {NodeCommand.class, ClusterCommand.class, RouteCommand.class, ResourceCommand.class, PgCommand.class,
             OperatorCommands.Switchover.class, OperatorCommands.Freeze.class, OperatorCommands.Unfreeze.class,
-            SimulateCommand.class, CommandLine.HelpCommand.class})
+            DrillCommand.class, SimulateCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -55,8 +55,9 @@ class CliClusterTest {
         assumeTrue(why == null, why);
         dir = Files.createTempDirectory(Path.of("/tmp"), "appliance-cli-it-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        cluster = LocalCluster.in(dir, 3, 94, Map.of());
+        cluster = LocalCluster.in(dir, 3, 94, Map.of("drills", "true"));
         cluster.startAll();
+        cluster.superviseDrillCrashes(Duration.ofSeconds(2), line -> System.out.println("  " + line));
         cluster.awaitHealthy(Duration.ofMinutes(3), line -> System.out.println("  " + line));
         cluster.leaderRoute();
         // What 'cluster up' leaves behind for the CLI: the token next to the nodes' configs.
@@ -201,6 +202,22 @@ class CliClusterTest {
         assertEquals(2, cli("pg", "dump").code(), "a missing required option is a usage error");
         assertTrue(failed("resource", "add", "postgres", "--id", "shop").err().contains("already exists"));
         assertEquals(before, fingerprint(shop));
+
+        // Drills under writes through the route: a planned switchover, then a crash of the primary (restarted by
+        // its supervisor, here the harness); nothing acknowledged is lost and the cluster is healthy again.
+        Run drill = ok("drill", "switchover", "--before", "2", "--after", "3");
+        assertTrue(drill.out().contains(" 0 lost") && drill.out().contains("RESULT drill=switchover"), drill.out());
+        String crashed = cluster.status().path("primary").asText();
+        JsonNode crash = ok("drill", "kill-primary", "--before", "2", "--after", "3", "--json").json();
+        assertEquals(0, crash.path("lost").asLong(), crash.toString());
+        assertTrue(crash.path("healthy").asBoolean() && crash.path("acknowledged").asLong() > 0, crash.toString());
+        assertEquals(crashed, crash.path("oldPrimary").asText());
+        assertFalse(crash.path("newPrimary").asText().equals(crashed), crash.toString());
+        assertTrue(failed("drill", "partition-primary", "--before", "1").err().contains("loopback"),
+                "members on one machine's loopback cannot be partitioned by address");
+        assertEquals(2, cli("drill", "explode").code());
+        assertFalse(ok("resource", "list", "--json").out().contains("\"drill\""), "the drill's resource is removed");
+        assertEquals(before, fingerprint(shop), "through the route, after the drills");
 
         // Operators: history, freeze refuses a switchover, a switchover, then a failover.
         ok("freeze", "--reason", "cli test");

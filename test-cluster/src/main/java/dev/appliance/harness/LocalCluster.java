@@ -301,6 +301,38 @@ public final class LocalCluster implements AutoCloseable {
         return added.body().path("port").asInt();
     }
 
+    /**
+     * Restarts a daemon that crashed for a drill (exit {@link dev.appliance.node.Daemon#DRILL_CRASH_EXIT}) after
+     * {@code downFor}, as a machine's supervisor would. Reports each restart to {@code progress}.
+     */
+    public void superviseDrillCrashes(Duration downFor, Consumer<String> progress) {
+        Thread t = new Thread(() -> {
+            while (!launcher.isShutdown()) {
+                for (NodeSpec n : nodes) {
+                    NodeHandle h = handle(n.id()).orElse(null);
+                    try {
+                        if (h != null && !h.alive() && h.awaitExit(Duration.ZERO) == dev.appliance.node.Daemon.DRILL_CRASH_EXIT) {
+                            Thread.sleep(downFor.toMillis());
+                            progress.accept(n.id() + " crashed for a drill; restarting it");
+                            start(n.id());
+                        }
+                    } catch (IOException e) {
+                        progress.accept("restarting " + n.id() + " failed: " + e.getMessage());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "drill-supervisor");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** Runs the nodes with {@code runner} (local processes unless told otherwise); before the first start. */
     public void runWith(NodeRunner runner) {
         this.runner = runner;
