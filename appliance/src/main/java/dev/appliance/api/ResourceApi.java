@@ -86,8 +86,16 @@ final class ResourceApi {
                     sendJson(ex, 200, info(node.resources().get(id)));
                 }
                 case "extensions" -> {
-                    requireMethod(method, "GET");
-                    sendJson(ex, 200, extensions(node.resources().get(id)));
+                    requireMethod(method, "GET", "POST");
+                    if (method.equals("POST")) {
+                        String name = body(ex).path("name").asText("").strip();
+                        if (name.isEmpty()) {
+                            throw new ApiRefusal(400, "name the extension: {\"name\": \"postgis\"}", "name");
+                        }
+                        sendJson(ex, 200, json(node.resources().enableExtension(node.resources().get(id), name)));
+                    } else {
+                        sendJson(ex, 200, extensions(node.resources().get(id)));
+                    }
                 }
                 case "dump" -> {
                     requireMethod(method, "GET");
@@ -201,10 +209,14 @@ final class ResourceApi {
     private ObjectNode extensions(Resource r) throws SQLException {
         ArrayNode list = ClusterJson.JSON.createArrayNode();
         for (Extension e : node.resources().extensions(r)) {
-            list.addObject().put("name", e.name()).put("defaultVersion", e.defaultVersion())
-                    .put("installedVersion", e.installedVersion()).put("installed", e.installed()).put("comment", e.comment());
+            list.add(json(e));
         }
         return (ObjectNode) ClusterJson.JSON.createObjectNode().put("id", r.id()).set("extensions", list);
+    }
+
+    private static ObjectNode json(Extension e) {
+        return ClusterJson.JSON.createObjectNode().put("name", e.name()).put("defaultVersion", e.defaultVersion())
+                .put("installedVersion", e.installedVersion()).put("installed", e.installed()).put("comment", e.comment());
     }
 
     /**

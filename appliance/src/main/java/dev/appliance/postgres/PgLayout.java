@@ -56,9 +56,27 @@ public record PgLayout(Path nodeDir) {
         return pgDir().resolve("pgpass");
     }
 
+    /**
+     * Where postgres puts its Unix socket: {@code pg/run}, unless that path is too long for a socket (107 bytes in
+     * all on Linux, {@code .s.PGSQL.NNNN.lock} included), when it is a directory under /tmp named after this node's
+     * directory. The daemon itself connects over TCP; the socket is for an operator's psql on the machine.
+     */
     public Path socketDir() {
-        return pgDir().resolve("run");
+        Path run = pgDir().resolve("run");
+        if (run.toAbsolutePath().toString().length() <= MAX_SOCKET_DIR) {
+            return run;
+        }
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(nodeDir.toAbsolutePath().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return Path.of("/tmp", "appliance-pg-" + java.util.HexFormat.of().formatHex(h, 0, 6));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
+
+    /** The longest socket directory that leaves room for {@code /.s.PGSQL.65535.lock} within a socket's 107 bytes. */
+    static final int MAX_SOCKET_DIR = 107 - "/.s.PGSQL.65535.lock".length();
 
     public Path secretsDir() {
         return nodeDir.resolve("secrets");

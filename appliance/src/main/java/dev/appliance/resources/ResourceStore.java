@@ -171,6 +171,31 @@ public final class ResourceStore {
         return out;
     }
 
+    /**
+     * Creates the extension {@code name} (and what it needs) in the resource's database as the appliance's superuser:
+     * PostGIS and other extensions a resource's own role may not create. Creating one already there changes nothing.
+     *
+     * @throws java.util.NoSuchElementException no such extension is installed on the servers
+     */
+    public Extension enableExtension(Resource r, String name) throws SQLException {
+        try (Connection c = connect(r.database())) {
+            try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM pg_available_extensions WHERE name = ?")) {
+                q.setString(1, name);
+                try (ResultSet rs = q.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new java.util.NoSuchElementException("no extension '" + name + "' is available on these servers"
+                                + " (appliance pg extensions lists them)");
+                    }
+                }
+            }
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE EXTENSION IF NOT EXISTS \"" + name.replace("\"", "\"\"") + "\" CASCADE");
+            }
+        }
+        LOG.info("extension {} enabled in resource {}", name, r.id());
+        return extensions(r).stream().filter(e -> e.name().equals(name)).findFirst().orElseThrow();
+    }
+
     private static final String SELECT = "SELECT id, service, database, username, password_sealed, created_at, created_by "
             + "FROM appliance.resources";
 

@@ -19,6 +19,18 @@ class PgConfigFilesTest {
             8L << 30, 4, Map.of("work_mem", "64MB"), 1024, List.of("10.0.0.2", "10.0.0.3"), "10.0.0.0/16");
 
     @Test
+    void aSocketDirectoryTooLongForASocketMovesUnderTmp() {
+        PgLayout near = new PgLayout(java.nio.file.Path.of("/srv/appliance/n1"));
+        assertEquals(java.nio.file.Path.of("/srv/appliance/n1/pg/run"), near.socketDir());
+        PgLayout deep = new PgLayout(java.nio.file.Path.of("/work/jepsen-batch/new/2026-11-22T17-22-49.602242482Z-partition-"
+                + "majority-1/cluster/n1/data"));
+        String dir = deep.socketDir().toString();
+        assertTrue(dir.matches("/tmp/appliance-pg-[0-9a-f]{12}"), dir);
+        assertEquals(dir, new PgLayout(java.nio.file.Path.of(deep.nodeDir().toString())).socketDir().toString(), "stable");
+        assertTrue((dir + "/.s.PGSQL.65535.lock").length() <= 107);
+    }
+
+    @Test
     void theSyncIsNamedExactlyAndAllRequiredSyncsMustFlush() {
         assertEquals("", PgConfigFiles.syncNames(Set.of()));
         assertEquals("FIRST 1 (\"n2\")", PgConfigFiles.syncNames(Set.of(MemberId.of("n2"))));

@@ -269,12 +269,31 @@ final class PgCommand {
     }
 
     @Command(name = "extensions", mixinStandardHelpOptions = true,
-            description = "The extensions available to the resource's database, and which are installed (CREATE EXTENSION adds one).")
+            description = {"The extensions available to the resource's database, and which are installed.",
+                "The resource's role can CREATE EXTENSION the trusted ones (hstore, pgcrypto, ...); --enable creates",
+                "any of them, PostGIS and pgRouting included, as the appliance's superuser."})
     static final class Extensions extends ResourceRead {
+        @picocli.CommandLine.Option(names = "--enable", paramLabel = "NAME",
+                description = "Create this extension (and those it needs) in the resource's database.")
+        String enable;
+
         @Override
         public Integer call() throws Exception {
             ApiClient api = target.client();
-            JsonNode all = Cli.require(api.get("/resources/" + which.id(api) + "/extensions"));
+            String id = which.id(api);
+            if (enable != null) {
+                JsonNode e = Cli.require(api.post("/resources/" + id + "/extensions",
+                        ApiClient.JSON.createObjectNode().put("name", enable)));
+                if (json) {
+                    Cli.printJson(out(), e);
+                    out().flush();
+                } else {
+                    say("Extension " + e.path("name").asText() + " " + e.path("installedVersion").asText()
+                            + " is installed in resource " + id);
+                }
+                return 0;
+            }
+            JsonNode all = Cli.require(api.get("/resources/" + id + "/extensions"));
             PrintWriter out = out();
             if (json) {
                 Cli.printJson(out, all);

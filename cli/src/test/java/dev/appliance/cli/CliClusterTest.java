@@ -2,6 +2,7 @@ package dev.appliance.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -139,6 +140,19 @@ class CliClusterTest {
         assertEquals("available", ok("pg", "info", "-r", "shop", "--json").json().path("status").asText());
         assertTrue(ok("pg", "info", "-r", "shop").out().contains("Tables:       1"));
         assertTrue(ok("pg", "extensions", "-r", "shop", "--json").out().contains("\"plpgsql\""));
+        // postgres_fdw is untrusted: the resource's role may not create it, --enable does (as the superuser).
+        try (Connection c = connect(shop); Statement st = c.createStatement()) {
+            assertTrue(assertThrows(java.sql.SQLException.class, () -> st.execute("CREATE EXTENSION postgres_fdw"))
+                    .getMessage().contains("permission denied"));
+        }
+        assertTrue(ok("pg", "extensions", "-r", "shop", "--enable", "postgres_fdw").out()
+                .contains("Extension postgres_fdw"));
+        boolean installed = false;
+        for (JsonNode e : ok("pg", "extensions", "-r", "shop", "--json").json().path("extensions")) {
+            installed |= e.path("name").asText().equals("postgres_fdw") && e.path("installed").asBoolean();
+        }
+        assertTrue(installed, "postgres_fdw installed in shop");
+        assertTrue(failed("pg", "extensions", "-r", "shop", "--enable", "nosuch").err().contains("no extension 'nosuch'"));
         Run psql = ok("pg", "psql", "-r", "shop", "--", "-c", "SELECT count(*) FROM items");
         assertTrue(psql.out().contains("20000"), "psql with the resource's credentials: " + psql);
 

@@ -38,7 +38,11 @@ public final class JepsenRun {
     /** A run's settings. */
     /** A run's settings; {@code runner} is {@code process} or {@code containers}. */
     public record Options(Duration time, String nemesis, int firstOctet, long seed, Duration quiet, Duration held,
-            Duration linearizabilityBudget, String runner) {
+            Duration linearizabilityBudget, String runner, int nodes) {
+        /** Five nodes where the nemesis needs them, else as asked. */
+        int nodesFor() {
+            return Nemesis.FIVE_NODES.contains(nemesis) ? Math.max(5, nodes) : nodes;
+        }
     }
 
     private JepsenRun() {
@@ -52,6 +56,7 @@ public final class JepsenRun {
         int octet = 101;
         long seed = System.currentTimeMillis();
         String runnerName = "process";
+        int nodes = 3;
         for (int i = 0; i < args.length; i++) {
             try {
                 switch (args[i]) {
@@ -62,11 +67,12 @@ public final class JepsenRun {
                     case "--first-octet" -> octet = Integer.parseInt(args[++i]);
                     case "--seed" -> seed = Long.parseLong(args[++i]);
                     case "--runner" -> runnerName = runnerNamed(args[++i]).name();
+                    case "--nodes" -> nodes = Integer.parseInt(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             } catch (RuntimeException e) {
                 System.err.println("jepsen: " + e.getMessage() + "\nusage: bin/jepsen [--time 60] [--nemesis "
-                        + String.join("|", Nemesis.FAULTS) + "|mix|all] [--runs N] [--dir DIR] [--seed N] [--runner process|containers]");
+                        + String.join("|", Nemesis.FAULTS) + "|mix|random|all] [--runs N] [--dir DIR] [--seed N] [--runner process|containers] [--nodes 3|5]");
                 System.exit(2);
             }
         }
@@ -109,7 +115,7 @@ public final class JepsenRun {
                 Outcome o;
                 try {
                     o = run(new Options(Duration.ofSeconds(seconds), n, octet, seed + r, Duration.ofSeconds(5),
-                            Duration.ofSeconds(8), Duration.ofSeconds(60), runner.name()), runDir);
+                            Duration.ofSeconds(8), Duration.ofSeconds(60), runner.name(), nodes), runDir);
                 } catch (Exception e) {
                     // The harness could not finish the run (the cluster did not form or heal in time): no verdict.
                     errors++;
@@ -144,7 +150,7 @@ public final class JepsenRun {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path clusterDir = dir.resolve("cluster");
-        LocalCluster cluster = LocalCluster.in(clusterDir, 3, o.firstOctet(), Map.of());
+        LocalCluster cluster = LocalCluster.in(clusterDir, o.nodesFor(), o.firstOctet(), Map.of());
         NodeRunner runner = runnerNamed(o.runner());
         cluster.runWith(runner);
         History history = new History();
@@ -190,7 +196,7 @@ public final class JepsenRun {
                 process += count;
                 pools.add(pool);
             }
-            Nemesis nemesis = new Nemesis(cluster, net, history, o.nemesis(), o.quiet(), o.held(), started);
+            Nemesis nemesis = new Nemesis(cluster, net, history, o.nemesis(), o.quiet(), o.held(), o.seed(), started);
             nemesis.start();
             Thread.sleep(o.time().toMillis());
             nemesis.stop();
@@ -250,7 +256,7 @@ public final class JepsenRun {
 
     private static void writeSummary(Path file, Options o, History history, List<CheckResult> results, int faults,
             boolean ok) throws IOException {
-        ObjectNode s = JSON.createObjectNode().put("nemesis", o.nemesis()).put("runner", o.runner()).put("seconds", o.time().toSeconds())
+        ObjectNode s = JSON.createObjectNode().put("nemesis", o.nemesis()).put("runner", o.runner()).put("nodes", o.nodesFor()).put("seconds", o.time().toSeconds())
                 .put("seed", o.seed()).put("faults", faults).put("operations", history.ops().size()).put("valid", ok);
         ArrayNode checks = s.putArray("checkers");
         for (CheckResult r : results) {

@@ -21,7 +21,7 @@ class JepsenSmokeTest {
         assumeTrue(why == null, why);
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "appliance-jepsen-");
         JepsenRun.Outcome o = JepsenRun.run(new JepsenRun.Options(Duration.ofSeconds(40), "mix", 104, 11,
-                Duration.ofSeconds(4), Duration.ofSeconds(7), Duration.ofSeconds(60), "process"), dir);
+                Duration.ofSeconds(4), Duration.ofSeconds(7), Duration.ofSeconds(60), "process", 3), dir);
         String summary = Files.readString(dir.resolve("summary.json"));
         System.out.println(summary);
         assertTrue(o.valid(), summary);
