@@ -279,7 +279,8 @@ final class PrimaryRules {
         return Optional.of(st.toBuilder().asyncs(asyncs).deposed(deposed).build());
     }
 
-    private static boolean rejoined(Situation s, DeposedMember d) {
+    /** A deposed member that is live, rebuilt for the generation that deposed it, and runs as a standby again. */
+    static boolean rejoined(Situation s, DeposedMember d) {
         return s.live(d.id()) && s.pgOf(d.id())
                 .filter(pg -> pg.state() == PgState.STANDBY && !pg.diverged()
                         && pg.rebuiltForGeneration() >= d.generation())

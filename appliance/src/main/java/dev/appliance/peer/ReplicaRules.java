@@ -38,18 +38,29 @@ final class ReplicaRules {
             return Verdict.hold(new PostgresTarget.Standby(upstream), Reason.of(ReasonCode.REJOIN_PENDING,
                     "rebuilt for generation " + pg.rebuiltForGeneration() + ", following " + upstream));
         }
-        if (!s.live(st.primary())) {
+        // The source: the primary, or, while it is gone, the sync, which holds every commit it acknowledged. A member
+        // rebuilt from the sync streams from it, so the sync can take over with it as its new sync (a double fault
+        // otherwise waits for the old primary to return).
+        boolean primaryLive = s.live(st.primary());
+        MemberId sync = st.sync();
+        boolean fromSync = !primaryLive && sync != null && !sync.equals(s.self) && s.isHealthyStandby(sync);
+        if (!primaryLive && !fromSync) {
             return Verdict.hold(new PostgresTarget.Stopped(), Reason.of(ReasonCode.DEPOSED_WAITING_FOR_PRIMARY,
-                    "deposed in generation " + entry.generation() + "; primary " + st.primary() + " has no live session"));
+                    "deposed in generation " + entry.generation() + "; primary " + st.primary() + " has no live session"
+                            + " and the sync " + (sync == null ? "is not named" : sync + " does not run as a standby")));
         }
+        MemberId source = primaryLive ? st.primary() : sync;
+        String why = fromSync ? " (primary " + st.primary() + " has no live session)" : "";
         if (!pg.hasData() || pg.rewindFailed()) {
-            return Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, st.generation()),
+            MemberId cloneFrom = primaryLive ? s.cloneSource() : sync;
+            return Verdict.hold(new PostgresTarget.Clone(cloneFrom, upstream, st.generation()),
                     Reason.of(ReasonCode.RECLONING, "deposed in generation " + entry.generation()
-                            + (pg.rewindFailed() ? "; rewind failed" : "; no data directory")));
+                            + (pg.rewindFailed() ? "; rewind failed" : "; no data directory") + "; cloning from " + cloneFrom
+                            + why));
         }
-        return Verdict.hold(new PostgresTarget.Rewind(st.primary(), upstream, st.generation()),
+        return Verdict.hold(new PostgresTarget.Rewind(source, upstream, st.generation()),
                 Reason.of(ReasonCode.REWINDING, "deposed in generation " + entry.generation()
-                        + "; rewinding from " + st.primary()));
+                        + "; rewinding from " + source + why));
     }
 
     /**

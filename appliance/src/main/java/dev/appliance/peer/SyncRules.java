@@ -53,6 +53,10 @@ final class SyncRules {
         }
         List<MemberId> pool = new ArrayList<>(s.liveAsyncs());
         pool.addAll(s.liveUnassigned());
+        // Deposed members rebuilt for their generation (from this sync, while the primary is gone) are replicas too.
+        List<MemberId> rejoined = st.deposed().stream().filter(d -> PrimaryRules.rejoined(s, d)).map(DeposedMember::id)
+                .toList();
+        pool.addAll(rejoined);
         Optional<MemberId> newSync = SyncCandidates.successor(s, s.self, pool);
         if (newSync.isEmpty() && !s.settings.allowTwoNodeFailover()) {
             return Verdict.hold(keep, Reason.of(ReasonCode.TAKEOVER_REFUSED_NO_ASYNC, gone + "; none of the live replicas "
@@ -66,6 +70,7 @@ final class SyncRules {
         List<MemberId> asyncs = new ArrayList<>(pool);
         newSync.ifPresent(asyncs::remove);
         List<DeposedMember> deposed = new ArrayList<>(st.deposed());
+        deposed.removeIf(d -> rejoined.contains(d.id()));
         deposed.add(new DeposedMember(primary, nextGeneration));
         ClusterState next = st.toBuilder().nextGeneration(pg.position()).primary(s.self).sync(newSync.orElse(null))
                 .asyncs(asyncs).deposed(deposed).switchover(null).build();

@@ -348,6 +348,17 @@ class EngineRulesTest {
                     at("n2").state(state().gen(3).sync("n2").asyncs("n3").initWal(100))
                             .local(detachedPg(100).replica("n3", 100)).live("n3", standbyPg("n2", 100)),
                     writes(TAKEOVER)),
+                when("R2 a deposed member rebuilt from the sync while the primary was gone becomes its new sync",
+                    at("n2").state(state().gen(3).sync("n2").deposed("n0", 3).initWal(100))
+                            .local(detachedPg(150).replica("n0", 150)).live("n0", standbyPg("n2", 150).rebuiltFor(3)),
+                    writes(TAKEOVER, s -> {
+                        assertEquals(id("n0"), s.sync());
+                        assertEquals(List.of(new DeposedMember(id("n1"), 4)), s.deposed());
+                    })),
+                when("R2 a deposed member not yet rebuilt for its generation is no successor",
+                    at("n2").state(state().gen(3).sync("n2").deposed("n0", 3).initWal(100))
+                            .local(detachedPg(150).replica("n0", 150)).live("n0", standbyPg("n2", 150).rebuiltFor(2)),
+                    holds(TAKEOVER_REFUSED_NO_ASYNC)),
                 when("R2 no takeover when no async could become the sync",
                     at("n2").state(state().gen(3).sync("n2").initWal(100)).local(standbyPg("n1", 150)),
                     holds(TAKEOVER_REFUSED_NO_ASYNC)),
@@ -505,9 +516,17 @@ class EngineRulesTest {
                     at("n1").state(state().gen(5).primary("n2").sync("n3").deposed("n1", 5))
                             .local(stoppedPg(170).rebuiltFor(4)).live("n2", primaryPg(180)).live("n3", standbyPg("n2", 180)),
                     holds(REWINDING)),
-                when("R5 a deposed member waits, stopped, for a live primary to rewind from",
+                when("R5 while the primary is gone, a deposed member rewinds from the sync, which it then follows",
                     at("n1").state(state().gen(4).primary("n2").sync("n3").deposed("n1", 4))
                             .local(primaryPg(200)).live("n3", standbyPg("n2", 180)),
+                    all(holds(REWINDING), postgres(new PostgresTarget.Rewind(id("n3"), id("n3"), 4)))),
+                when("R5 while the primary is gone, a deposed member whose rewind failed is re-cloned from the sync",
+                    at("n1").state(state().gen(4).primary("n2").sync("n3").deposed("n1", 4))
+                            .local(stoppedPg(200).rewindFailed()).live("n3", standbyPg("n2", 180)),
+                    all(holds(RECLONING), postgres(new PostgresTarget.Clone(id("n3"), id("n3"), 4)))),
+                when("R5 a deposed member waits, stopped, with neither a live primary nor a standby sync to rewind from",
+                    at("n1").state(state().gen(4).primary("n2").sync("n3").deposed("n1", 4))
+                            .local(primaryPg(200)).live("n3", stoppedPg(180)),
                     all(holds(DEPOSED_WAITING_FOR_PRIMARY), postgres(STOPPED))),
                 when("R5 a listed replica whose postgres runs as a primary is rewound, never followed as is",
                     at("n3").state(state().gen(4).primary("n2").sync("n4").asyncs("n3"))

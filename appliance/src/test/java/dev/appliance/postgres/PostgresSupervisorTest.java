@@ -317,6 +317,24 @@ class PostgresSupervisorTest {
     }
 
     @Test
+    void whileTheNewPrimaryIsGoneADeposedPrimaryRewindsFromTheSyncStandbyAndStreamsFromIt() throws Exception {
+        try (PgTestNodes nodes = PgTestNodes.create(88, 3)) {
+            deposeWithAnUnacknowledgedCommit(nodes, false);
+            await("the sync holding the new primary's commit", () -> count(nodes, 2, "SELECT count(*) FROM acked") == 2, WAIT);
+            nodes.node(1).kill();    // the new primary dies too: only its sync, a standby, is left to rewind from
+            nodes.node(2).ensureSlots(Set.of(nodes.id(0)));
+            PgRebuilds rebuilds = new PgRebuilds(nodes.node(0));
+            assertTrue(rebuilds.rewind(nodes.upstream(2), 3).isPresent(), "the histories forked; the rewind ran");
+            assertEquals(3, nodes.node(0).observe().rebuiltForGeneration());
+            nodes.node(0).startAsStandby(nodes.upstream(2));
+            await("the rewound node streaming from the standby", () -> nodes.node(2).observe().replicas()
+                    .containsKey(nodes.id(0)), WAIT);
+            assertEquals(0, count(nodes, 0, "SELECT count(*) FROM lost"), "the unacknowledged row is gone");
+            assertEquals(2, count(nodes, 0, "SELECT count(*) FROM acked"), "everything the sync holds arrives");
+        }
+    }
+
+    @Test
     void aCleanStopIsRecognizedWithPreallocatedWalSegmentsInPgWal() throws Exception {
         assertEquals("000000030000000000000005", WalTools.segmentFile(3, WalPosition.parse("0/5E87210")));
         assertEquals("0000000A00000001000000FF", WalTools.segmentFile(10, WalPosition.parse("1/FF000000")));

@@ -124,6 +124,18 @@ class RunbookScenariosTest {
     }
 
     @Test
+    void afterADoubleFaultTheDeposedPrimaryRewindsFromTheSyncWhichTakesOverWithIt() {
+        // n1 dies and n2 takes over (n3 its sync); n2 dies too while n1 is down. When n1 returns it cannot rewind
+        // from n2: it rewinds from the sync n3 and streams from it, so n3 can take over with n1 as its sync
+        // without waiting for n2.
+        Outcome o = run(cluster(3, "5000 kill n1,12000 kill n2,14000 restart n1") + ";ending=HEAL_ALL_BUT_PRIMARY");
+        assertTrue(traced(o, "n1", "postgres: rewind from n3"), o.events().toString());
+        assertEquals(id("n3"), o.finalState().primary(), o.finalState().toString());
+        assertEquals(id("n1"), o.finalState().sync(), o.finalState().toString());
+        assertEquals(2, count(o, "write takeover"), o.events().toString());
+    }
+
+    @Test
     void aDeadSyncIsReplacedByTheAsync() {
         Outcome o = run(cluster(3, "5000 kill n2,15000 leader-change"));
         assertEquals(1, count(o, "write sync-replaced"), o.events().toString());
