@@ -27,10 +27,14 @@ public final class Availability {
         List<Window> out = new ArrayList<>();
         long lastAck = ops.isEmpty() ? 0 : ops.get(0).time();
         String lastNemesis = "";
+        long lastTried = lastAck;
         for (Op op : ops) {
             if (op.nemesis()) {
                 lastNemesis = op.f() + (op.value().isEmpty() ? "" : " " + op.value());
                 continue;
+            }
+            if (op.type() == Op.Type.INVOKE && WRITES.contains(op.f())) {
+                lastTried = Math.max(lastTried, op.time());
             }
             if (op.type() == Op.Type.OK && WRITES.contains(op.f())) {
                 if ((op.time() - lastAck) / 1_000_000 > thresholdMillis) {
@@ -38,6 +42,11 @@ public final class Availability {
                 }
                 lastAck = op.time();
             }
+        }
+        // A gap still open when the writers stopped counts up to their last attempt: writes that never came back
+        // are the worst gap of all, not none.
+        if ((lastTried - lastAck) / 1_000_000 > thresholdMillis) {
+            out.add(new Window(lastAck, lastTried, lastNemesis));
         }
         return out;
     }

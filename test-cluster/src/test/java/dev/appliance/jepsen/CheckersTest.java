@@ -36,6 +36,21 @@ class CheckersTest {
     }
 
     @Test
+    void writeGapsAreMeasuredAndOneStillOpenWhenTheWritersStopIsCounted() {
+        long second = 1_000_000_000L;
+        History h = new History();
+        long[][] appends = {{0, 1, 1}, {4, 4, 1}, {6, 7, 0}, {12, 12, 0}};    // invoked, ended (s), acknowledged
+        for (long[] a : appends) {
+            Op invoked = h.add(Op.invoke(1, "append", null, List.of(a[0]), a[0] * second));
+            h.add(invoked.complete(a[2] == 1 ? Op.Type.OK : Op.Type.FAIL, null, a[1] * second, null));
+        }
+        // After 4 s no write is acknowledged again: attempts fail until the writers stop at 12 s.
+        CheckResult r = Availability.check(h, 1000);
+        assertEquals(2, r.facts().get("windows"), r.summary());
+        assertEquals(8000L, ((Number) r.facts().get("worstMillis")).longValue(), r.summary());
+    }
+
+    @Test
     void aLostAcknowledgedAppendIsReported() {
         Script s = new Script();
         s.ok(1, "append", null, 1L);
