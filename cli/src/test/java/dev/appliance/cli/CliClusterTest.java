@@ -140,19 +140,6 @@ class CliClusterTest {
         assertEquals("available", ok("pg", "info", "-r", "shop", "--json").json().path("status").asText());
         assertTrue(ok("pg", "info", "-r", "shop").out().contains("Tables:       1"));
         assertTrue(ok("pg", "extensions", "-r", "shop", "--json").out().contains("\"plpgsql\""));
-        // postgres_fdw is untrusted: the resource's role may not create it, --enable does (as the superuser).
-        try (Connection c = connect(shop); Statement st = c.createStatement()) {
-            assertTrue(assertThrows(java.sql.SQLException.class, () -> st.execute("CREATE EXTENSION postgres_fdw"))
-                    .getMessage().contains("permission denied"));
-        }
-        assertTrue(ok("pg", "extensions", "-r", "shop", "--enable", "postgres_fdw").out()
-                .contains("Extension postgres_fdw"));
-        boolean installed = false;
-        for (JsonNode e : ok("pg", "extensions", "-r", "shop", "--json").json().path("extensions")) {
-            installed |= e.path("name").asText().equals("postgres_fdw") && e.path("installed").asBoolean();
-        }
-        assertTrue(installed, "postgres_fdw installed in shop");
-        assertTrue(failed("pg", "extensions", "-r", "shop", "--enable", "nosuch").err().contains("no extension 'nosuch'"));
         Run psql = ok("pg", "psql", "-r", "shop", "--", "-c", "SELECT count(*) FROM items");
         assertTrue(psql.out().contains("20000"), "psql with the resource's credentials: " + psql);
 
@@ -216,6 +203,21 @@ class CliClusterTest {
         assertEquals(2, cli("pg", "dump").code(), "a missing required option is a usage error");
         assertTrue(failed("resource", "add", "postgres", "--id", "shop").err().contains("already exists"));
         assertEquals(before, fingerprint(shop));
+
+        // postgres_fdw is untrusted: the resource's role may not create it, --enable does (as the superuser). After
+        // the dumps: a dump holding it restores only where it was enabled first.
+        try (Connection c = connect(shop); Statement fdw = c.createStatement()) {
+            assertTrue(assertThrows(java.sql.SQLException.class, () -> fdw.execute("CREATE EXTENSION postgres_fdw"))
+                    .getMessage().contains("permission denied"));
+        }
+        assertTrue(ok("pg", "extensions", "-r", "shop", "--enable", "postgres_fdw").out()
+                .contains("Extension postgres_fdw"));
+        boolean installed = false;
+        for (JsonNode e : ok("pg", "extensions", "-r", "shop", "--json").json().path("extensions")) {
+            installed |= e.path("name").asText().equals("postgres_fdw") && e.path("installed").asBoolean();
+        }
+        assertTrue(installed, "postgres_fdw installed in shop");
+        assertTrue(failed("pg", "extensions", "-r", "shop", "--enable", "nosuch").err().contains("no extension 'nosuch'"));
 
         // Drills under writes through the route: a planned switchover, then a crash of the primary (restarted by
         // its supervisor, here the harness); nothing acknowledged is lost and the cluster is healthy again.
