@@ -455,6 +455,9 @@ public final class LocalCluster implements AutoCloseable {
         long deadline = System.nanoTime() + limit.toNanos();
         String lastPicture = "";
         String problem = "no daemon answered yet";
+        // Healthy twice in a row, 500 ms apart: right after the sync starts, the asyncs re-point from the primary to
+        // it (cascading) and are not healthy for that moment.
+        boolean healthyBefore = false;
         while (System.nanoTime() < deadline) {
             for (NodeSpec n : nodes) {
                 NodeHandle p = handle(n.id()).orElse(null);
@@ -471,9 +474,10 @@ public final class LocalCluster implements AutoCloseable {
                         lastPicture = picture;
                         progress.accept(picture);
                     }
-                    if (healthy(s)) {
+                    if (healthy(s) && healthyBefore) {
                         return s;
                     }
+                    healthyBefore = healthy(s);
                     problem = picture;
                 } catch (IOException e) {
                     problem = e.getMessage();
