@@ -23,7 +23,6 @@ import dev.appliance.node.Node;
 import dev.appliance.node.NodeView;
 import dev.appliance.peer.MemberStatus;
 import dev.appliance.peer.PgObservation;
-import dev.appliance.peer.PgState;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -301,13 +300,10 @@ public final class HttpApi implements AutoCloseable {
     private void probe(HttpExchange ex, String path, NodeView view) throws IOException, ApiRefusal {
         requireMethod(ex.getRequestMethod(), "GET", "HEAD", "OPTIONS");
         ClusterState st = view.state() == null ? null : view.state().value();
-        Role role = st == null ? Role.UNASSIGNED : st.roleOf(view.self());
+        Role role = view.role();
         PgObservation pg = view.postgres().observation();
-        boolean fenced = view.decision().fenced();
-        boolean primary = role == Role.PRIMARY && pg.state() == PgState.PRIMARY && pg.writable() && view.decision().routable()
-                && !fenced;
-        boolean replica = pg.state() == PgState.STANDBY && pg.streaming() && !fenced
-                && (role == Role.SYNC || role == Role.ASYNC);
+        boolean primary = view.servesAsPrimary();
+        boolean replica = view.servesAsReplica();
         boolean ok = switch (path) {
             case "/health", "/readiness" -> pg.isRunning();
             case "/liveness" -> node.loopAlive();

@@ -101,7 +101,7 @@ public final class EmbeddedNode implements AutoCloseable {
         }
         ClusterState st = v.state().value();
         boolean running = !stopped.get() && v.postgres().observation().isRunning();
-        return new Status(v.self(), st.roleOf(v.self()), running && serving(v), st.generation(), text(st.primary()),
+        return new Status(v.self(), v.role(), running && serving(v), st.generation(), text(st.primary()),
                 text(st.sync()), running, v.decision().fenced(), stopped.get());
     }
 
@@ -136,7 +136,7 @@ public final class EmbeddedNode implements AutoCloseable {
             return;
         }
         ClusterState st = v.state().value();
-        Role role = st.roleOf(v.self());
+        Role role = v.role();
         boolean serving = serving(v);
         RoleChange prev = last.get();
         if (prev != null && prev.to() == role && prev.serving() == serving && prev.generation() == st.generation()) {
@@ -176,16 +176,7 @@ public final class EmbeddedNode implements AutoCloseable {
 
     /** As the /primary and /replica probes judge it. */
     private static boolean serving(NodeView v) {
-        Role role = v.state().value().roleOf(v.self());
-        var pg = v.postgres().observation();
-        if (v.decision().fenced()) {
-            return false;
-        }
-        return switch (role) {
-            case PRIMARY -> pg.state() == dev.appliance.peer.PgState.PRIMARY && pg.writable() && v.decision().routable();
-            case SYNC, ASYNC -> pg.state() == dev.appliance.peer.PgState.STANDBY && pg.streaming();
-            default -> false;
-        };
+        return v.servesAsPrimary() || v.servesAsReplica();
     }
 
     private static String text(MemberId id) {

@@ -63,6 +63,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,17 +80,17 @@ public final class Node implements AutoCloseable {
     private static final long CLOSE_WATCH_MS = 20;
     private static final int MAX_RENEWALS_IN_FLIGHT = 3;
     private static final Duration CLOSE_WATCH_FOR = Duration.ofSeconds(3);
-
-    private final NodeConfig config;
-    private final MemberId self;
     /** How long a joining node waits to be added before it gives up (and its scheduler restarts it). */
     private static final Duration JOIN_WAIT = Duration.ofMinutes(30);
     /** How long adding a member retries while the new daemon is not reachable yet (the API answers within 15 s). */
     private static final Duration ADD_MEMBER_WAIT = Duration.ofSeconds(10);
+
+    private final NodeConfig config;
+    private final MemberId self;
     private final Clock clock = new MonotonicClock();
     private List<String> peerHostsApplied = List.of();
     private final DrillFaults drills;
-    private final List<java.util.function.Consumer<NodeView>> viewListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<NodeView>> viewListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final FileLock lock;
     private final RaftStore store;
     private final ClusterSecrets secrets;
@@ -184,7 +185,7 @@ public final class Node implements AutoCloseable {
      * Starts a node that calls {@code onFatal} (on a thread of its own) instead of ending the process when its
      * consensus store stops for good: an embedding application decides what happens next.
      */
-    public static Node start(NodeConfig config, java.util.function.Consumer<String> onFatal) throws IOException {
+    public static Node start(NodeConfig config, Consumer<String> onFatal) throws IOException {
         Files.createDirectories(config.dataDir());
         FileLock lock = lockDataDir(config.dataDir());
         RaftStore store = null;
@@ -419,7 +420,7 @@ public final class Node implements AutoCloseable {
         }
         placeRaftLeader(state, sessions);
         view = new NodeView(self, state, sessions, pgStatus, d, clock.instant(), confirmedAt, store.view());
-        for (java.util.function.Consumer<NodeView> l : viewListeners) {
+        for (Consumer<NodeView> l : viewListeners) {
             l.accept(view);
         }
         scheduleRecheck(d.recheckIn());
@@ -1042,7 +1043,7 @@ public final class Node implements AutoCloseable {
     }
 
     /** Calls {@code listener} on the node loop with every new view; it must return at once (hand work off). */
-    public void onView(java.util.function.Consumer<NodeView> listener) {
+    public void onView(Consumer<NodeView> listener) {
         viewListeners.add(listener);
     }
 

@@ -2,10 +2,13 @@ package dev.appliance.node;
 
 import dev.appliance.consensus.state.ClusterState;
 import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.Role;
 import dev.appliance.consensus.state.Versioned;
 import dev.appliance.consensus.store.ViewStatus;
 import dev.appliance.peer.Decision;
 import dev.appliance.peer.MemberStatus;
+import dev.appliance.peer.PgObservation;
+import dev.appliance.peer.PgState;
 import dev.appliance.postgres.PgStatus;
 import java.time.Instant;
 import java.util.Map;
@@ -30,4 +33,23 @@ public record NodeView(
         Instant at,
         Instant confirmedAt,
         ViewStatus raft) {
+
+    /** This node's agreed role; unassigned before the cluster exists. */
+    public Role role() {
+        return state == null ? Role.UNASSIGNED : state.value().roleOf(self);
+    }
+
+    /** The agreed primary, writable, routable and not fenced: where clients should write (the /primary probe). */
+    public boolean servesAsPrimary() {
+        PgObservation pg = postgres.observation();
+        return role() == Role.PRIMARY && pg.state() == PgState.PRIMARY && pg.writable() && decision.routable()
+                && !decision.fenced();
+    }
+
+    /** A sync or async whose postgres streams, not fenced (the /replica probe, lag aside). */
+    public boolean servesAsReplica() {
+        PgObservation pg = postgres.observation();
+        return (role() == Role.SYNC || role() == Role.ASYNC) && pg.state() == PgState.STANDBY && pg.streaming()
+                && !decision.fenced();
+    }
 }

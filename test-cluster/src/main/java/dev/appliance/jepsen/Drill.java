@@ -71,7 +71,6 @@ public final class Drill {
         progress.accept("writing through the leader route for " + timing.before().toSeconds() + " s before the fault");
         Thread.sleep(timing.before().toMillis());
 
-        String apiOfPrimary = primaryApi;
         String fault = switch (kind) {
             case "kill-primary" -> "crash";
             case "partition-primary" -> "partition";
@@ -79,7 +78,7 @@ public final class Drill {
         };
         event(history, started, kind, primary);
         ApiClient.Answer injected = fault.equals("switchover") ? api.post("/switchover", ApiClient.JSON.createObjectNode())
-                : api.at(List.of(apiOfPrimary)).post("/drill", ApiClient.JSON.createObjectNode().put("fault", fault)
+                : api.at(List.of(primaryApi)).post("/drill", ApiClient.JSON.createObjectNode().put("fault", fault)
                         .put("seconds", timing.faultSeconds()));
         if (!injected.ok()) {
             clients.stop();
@@ -95,15 +94,7 @@ public final class Drill {
         clients.stop();
         Clients reader = new Clients(workload, history, url, props, started);
         for (Op invoke : workload.finalInvocations(100, System.nanoTime() - started)) {
-            Op current = history.add(invoke);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            java.sql.Connection c;
-            while ((c = reader.run(null, current)) == null && System.nanoTime() < deadline) {
-                Thread.sleep(500);
-                current = history.add(Op.invoke(invoke.process(), invoke.f(), invoke.key(), invoke.value(),
-                        System.nanoTime() - started));
-            }
-            Clients.close(c);
+            JepsenRun.finalRead(reader, history, invoke, started);
         }
         if (historyFile != null) {
             history.write(historyFile);

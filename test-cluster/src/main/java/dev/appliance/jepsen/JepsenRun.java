@@ -239,7 +239,7 @@ public final class JepsenRun {
     }
 
     /** The final read, retried until it succeeds (the cluster has healed, but a client may still be routed late). */
-    private static void finalRead(Clients reader, History history, Op invoke, long started) throws InterruptedException {
+    static void finalRead(Clients reader, History history, Op invoke, long started) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         Op current = history.add(invoke);
         while (true) {
