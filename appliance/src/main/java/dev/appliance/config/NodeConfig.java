@@ -46,6 +46,7 @@ public record NodeConfig(
         long slotWalKeepBytes,
         String clientCidr,
         Duration postgresStartTimeout,
+        Duration postgresHangTimeout,
         long cloneMaxRateBytes,
         boolean join,
         boolean drills,
@@ -121,6 +122,7 @@ public record NodeConfig(
         Long slotKeep = r.get(Settings.POSTGRES_SLOT_WAL_KEEP, Values::bytes);
         String cidr = r.get(Settings.POSTGRES_CLIENT_CIDR, Reader::nonBlank);
         Duration startTimeout = r.get(Settings.POSTGRES_START_TIMEOUT, Values::duration);
+        Duration hangTimeout = r.get(Settings.POSTGRES_HANG_TIMEOUT, Values::duration);
         Long cloneRate = r.get(Settings.CLONE_MAX_RATE, Values::bytes);
         Map<String, String> overrides = new TreeMap<>();
         src.values().forEach((k, v) -> {
@@ -139,6 +141,10 @@ public record NodeConfig(
             } catch (IllegalArgumentException e) {
                 problems.add("timing: " + e.getMessage());
             }
+        }
+        if (hangTimeout != null && hangTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+            problems.add(Settings.POSTGRES_HANG_TIMEOUT.key() + " (" + Values.format(hangTimeout) + ") must be at least 1s: "
+                    + "a busy postgres may take that long to answer, and a hung one is killed");
         }
         if (join != null && singleton != null && join && singleton) {
             problems.add("join and singleton contradict each other: a one-node cluster has nobody to join");
@@ -173,7 +179,7 @@ public record NodeConfig(
         if (problems.isEmpty()) {
             config = new NodeConfig(file, id, cluster, dataDir, host, raftPort, pgPort, apiPort, proxyPort, holdTimeout,
                     peers.isEmpty() ? Map.of(id, host + ":" + raftPort) : peers, engine, electionMin, electionMax, pgBin,
-                    pgUser, memory, cpus, slotKeep, cidr, startTimeout, cloneRate, join, drills, overrides);
+                    pgUser, memory, cpus, slotKeep, cidr, startTimeout, hangTimeout, cloneRate, join, drills, overrides);
             try {
                 config.pgSettings(List.of());
                 config.storeConfig();

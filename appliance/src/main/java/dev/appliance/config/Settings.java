@@ -71,6 +71,9 @@ public final class Settings {
             "Where clients may connect from while the node serves them.");
     public static final Setting POSTGRES_START_TIMEOUT = new Setting("postgres.start.timeout", "300s", "duration",
             "How long postgres may take to accept connections after a start (crash recovery included).");
+    public static final Setting POSTGRES_HANG_TIMEOUT = new Setting("postgres.hang.timeout", "4s", "duration",
+            "A running postgres that answers nothing (neither a query nor a refusal) for this long is killed when it "
+            + "must be started again, and restarts with crash recovery.");
     public static final Setting CLONE_MAX_RATE = new Setting("clone.max.rate", "0", "size",
             "Per second, the most a clone copies from its source; 0: unlimited.");
 
@@ -78,7 +81,7 @@ public final class Settings {
             API_PORT, PROXY_PORT, PROXY_HOLD_TIMEOUT, PEERS, HEARTBEAT, TTL, FENCE_MARGIN, ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX,
             SYNC_MAX_LAG, SYNC_DWELL, SYNC_FAIL_TIMEOUT, PG_RESTART_TIMEOUT, SWITCHOVER_TIMEOUT,
             ALLOW_TWO_NODE_FAILOVER, SINGLETON, JOIN, DRILLS, POSTGRES_BIN, POSTGRES_USER, POSTGRES_MEMORY, POSTGRES_CPUS,
-            POSTGRES_SLOT_WAL_KEEP, POSTGRES_CLIENT_CIDR, POSTGRES_START_TIMEOUT, CLONE_MAX_RATE);
+            POSTGRES_SLOT_WAL_KEEP, POSTGRES_CLIENT_CIDR, POSTGRES_START_TIMEOUT, POSTGRES_HANG_TIMEOUT, CLONE_MAX_RATE);
 
     private Settings() {
     }

@@ -46,7 +46,8 @@ public final class StatusCodec {
                 .put("streaming", pg.streaming()).put("timeline", pg.timeline()).put("current", pg.current().toString())
                 .put("flush", pg.flush().toString()).put("replay", pg.replay().toString()).put("diverged", pg.diverged())
                 .put("rewindFailed", pg.rewindFailed()).put("rebuiltForGeneration", pg.rebuiltForGeneration())
-                .put("pristine", pg.pristine()).put("rebuildRequested", pg.rebuildRequested());
+                .put("pristine", pg.pristine()).put("rebuildRequested", pg.rebuildRequested())
+                .put("upstreamLacksWal", pg.upstreamLacksWal());
         if (pg.upstream() != null) {
             p.put("upstream", pg.upstream().value());
         }
@@ -82,6 +83,7 @@ public final class StatusCodec {
                     .rewindFailed(p.path("rewindFailed").asBoolean())
                     .rebuiltForGeneration(p.path("rebuiltForGeneration").asLong()).pristine(p.path("pristine").asBoolean())
                     .rebuildRequested(p.path("rebuildRequested").asBoolean(false))
+                    .upstreamLacksWal(p.path("upstreamLacksWal").asBoolean(false))
                     .upstream(p.hasNonNull("upstream") ? MemberId.of(text(p, "upstream")) : null)
                     .servingSince(p.hasNonNull("servingSince") ? lsn(p, "servingSince") : null)
                     .cleanShutdownAt(p.hasNonNull("cleanShutdownAt") ? lsn(p, "cleanShutdownAt") : null);

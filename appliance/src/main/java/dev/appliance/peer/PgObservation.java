@@ -30,6 +30,8 @@ import java.util.TreeMap;
  * @param cleanShutdownAt       the final WAL position of a clean shutdown, while postgres stays stopped
  * @param pristine              the data directory was made by initdb for a bootstrap and has never served
  * @param rebuildRequested      an operator asked for this node's data to be cloned afresh ({@code node rebuild})
+ * @param upstreamLacksWal      the upstream refused to stream: the WAL this standby needs next is not there
+ *                              (removed, or never there, as on an upstream cloned after this standby)
  */
 public record PgObservation(
         PgState state,
@@ -48,7 +50,8 @@ public record PgObservation(
         long rebuiltForGeneration,
         WalPosition cleanShutdownAt,
         boolean pristine,
-        boolean rebuildRequested) {
+        boolean rebuildRequested,
+        boolean upstreamLacksWal) {
 
     public PgObservation {
         Objects.requireNonNull(state, "state");
@@ -87,7 +90,7 @@ public record PgObservation(
                 .current(current).flush(flush).replay(replay).servingSince(servingSince).syncRequired(syncRequired)
                 .replicas(replicas).diverged(diverged).rewindFailed(rewindFailed)
                 .rebuiltForGeneration(rebuiltForGeneration).cleanShutdownAt(cleanShutdownAt).pristine(pristine)
-                .rebuildRequested(rebuildRequested);
+                .rebuildRequested(rebuildRequested).upstreamLacksWal(upstreamLacksWal);
     }
 
     public boolean hasData() {
@@ -121,6 +124,7 @@ public record PgObservation(
         private WalPosition cleanShutdownAt;
         private boolean pristine;
         private boolean rebuildRequested;
+        private boolean upstreamLacksWal;
 
         private Builder(PgState state) {
             this.state = state;
@@ -143,11 +147,12 @@ public record PgObservation(
         public Builder cleanShutdownAt(WalPosition v) { cleanShutdownAt = v; return this; }
         public Builder pristine(boolean v) { pristine = v; return this; }
         public Builder rebuildRequested(boolean v) { rebuildRequested = v; return this; }
+        public Builder upstreamLacksWal(boolean v) { upstreamLacksWal = v; return this; }
 
         public PgObservation build() {
             return new PgObservation(state, writable, upstream, streaming, timeline, current, flush, replay,
                     servingSince, syncRequired, replicas, diverged, rewindFailed, rebuiltForGeneration,
-                    cleanShutdownAt, pristine, rebuildRequested);
+                    cleanShutdownAt, pristine, rebuildRequested, upstreamLacksWal);
         }
     }
 }

@@ -80,7 +80,8 @@ final class ReplicaRules {
      * A replica whose data cannot follow {@code upstream} as it is: none at all, or a bootstrap database that
      * never served (clone), postgres running
      * as a primary that the state does not name (its WAL may hold writes nobody else has: rewind), or a
-     * history the upstream does not share (rewind, and re-clone if rewind failed).
+     * history the upstream does not share (rewind, and re-clone if rewind failed), or an upstream that lacks the
+     * WAL this standby needs next (re-clone).
      */
     static Optional<Verdict> rebuildIfNeeded(Situation s, MemberId upstream) {
         PgObservation pg = s.local;
@@ -94,6 +95,12 @@ final class ReplicaRules {
             return Optional.of(Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, st.generation()),
                     Reason.of(ReasonCode.CLONING, "from " + s.cloneSource() + ", replacing a bootstrap database that "
                             + "never served")));
+        }
+        if (pg.state() == PgState.STANDBY && pg.upstreamLacksWal() && !pg.diverged()) {
+            // Nothing else will bring that WAL back; a fresh clone starts from where its source is now.
+            return Optional.of(Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, st.generation()),
+                    Reason.of(ReasonCode.RECLONING, pg.upstream() + " no longer has the WAL this node needs next; "
+                            + "cloning afresh from " + s.cloneSource())));
         }
         if (pg.state() == PgState.PRIMARY || pg.diverged()) {
             String why = pg.state() == PgState.PRIMARY ? "postgres runs as a primary but " + st.primary() + " is"

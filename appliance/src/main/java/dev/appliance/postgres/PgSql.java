@@ -34,6 +34,25 @@ public final class PgSql {
         props.setProperty("assumeMinServerVersion", "15");
     }
 
+    /** The same connections, with other bounds on logging in and on waiting for an answer. */
+    public PgSql withTimeouts(java.time.Duration login, java.time.Duration answer) {
+        PgSql copy = new PgSql(url, props);
+        copy.props.setProperty("connectTimeout", Long.toString(Math.max(1, login.toSeconds())));
+        copy.props.setProperty("loginTimeout", Long.toString(Math.max(1, login.toSeconds())));
+        copy.props.setProperty("socketTimeout", Long.toString(Math.max(1, answer.toSeconds())));
+        return copy;
+    }
+
+    private PgSql(String url, Properties props) {
+        this.url = url;
+        this.props.putAll(props);
+    }
+
+    /** The server replied (a refusal, an error), as opposed to a timeout or a broken connection. */
+    public static boolean answeredByServer(SQLException e) {
+        return e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null;
+    }
+
     public Connection connect() throws SQLException {
         Connection c = DriverManager.getConnection(url, props);
         try (var st = c.createStatement()) {

@@ -114,6 +114,32 @@ final class PostgresProcess {
         awaitExit(Duration.ofSeconds(30));
     }
 
+    /**
+     * SIGKILLs postgres and every process below it. The backends must go too: a stopped backend would never
+     * notice its postmaster's death, and a new postmaster refuses to start while one still holds the old
+     * shared memory. Returns whether all of them exited within {@code timeout}.
+     */
+    boolean killTree(Duration timeout) {
+        List<ProcessHandle> tree = new java.util.ArrayList<>(process.toHandle().descendants().toList());
+        tree.add(0, process.toHandle());
+        tree.forEach(ProcessHandle::destroyForcibly);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (ProcessHandle p : tree) {
+            while (p.isAlive()) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return awaitExit(Duration.ofSeconds(1));
+    }
+
     boolean awaitExit(Duration timeout) {
         try {
             return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PostgresSupervisor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresSupervisor.class);
+    public static final Duration DEFAULT_HANG_TIMEOUT = Duration.ofSeconds(4);
     private static final List<String> DIVERGENCE = List.of("is not in this server's history",
             "forked off current database system timeline", "is not a child of this server's history",
             "of the primary is behind recovery timeline", "database system identifier differs");
@@ -57,6 +58,12 @@ public final class PostgresSupervisor implements AutoCloseable {
     private final PgSql sql;
     private final Logger pgLog;
     private final Duration startTimeout;
+    private final Duration hangTimeout;
+    /** The observer's connections: a reading must not wait long on a postgres that answers nothing. */
+    private final PgSql observerSql;
+    private final PgSql probeSql;
+    /** When postgres last answered a reading, with a result or a refusal (System.nanoTime). */
+    private volatile long answeredNanos = System.nanoTime();
 
     private PostgresProcess process;
     private PgConfigFiles.RoleSettings role;
@@ -68,6 +75,7 @@ public final class PostgresSupervisor implements AutoCloseable {
     private WalPosition cleanShutdownAt;
     private WalTools.ControlData stoppedAt;
     private volatile boolean diverged;
+    private volatile boolean upstreamLacksWal;
     private volatile long receivedTimeline;
     private PgStateFile state;
     private final Object observeLock = new Object();
@@ -76,6 +84,15 @@ public final class PostgresSupervisor implements AutoCloseable {
 
     public PostgresSupervisor(PgBinaries bin, PgLayout layout, PgNodeSettings settings, PgCredentials credentials,
             Duration startTimeout) throws IOException {
+        this(bin, layout, settings, credentials, startTimeout, DEFAULT_HANG_TIMEOUT);
+    }
+
+    /**
+     * @param hangTimeout a running postgres that has answered nothing for this long is killed when it must be
+     *                    started again (a stopped or wedged process would otherwise hold its node's role forever)
+     */
+    public PostgresSupervisor(PgBinaries bin, PgLayout layout, PgNodeSettings settings, PgCredentials credentials,
+            Duration startTimeout, Duration hangTimeout) throws IOException {
         this.bin = bin;
         this.layout = layout;
         this.settings = settings;
@@ -86,6 +103,9 @@ public final class PostgresSupervisor implements AutoCloseable {
                 credentials.superuserPassword());
         this.pgLog = LoggerFactory.getLogger("postgres." + settings.self());
         this.startTimeout = startTimeout;
+        this.hangTimeout = hangTimeout;
+        this.observerSql = sql.withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(3));
+        this.probeSql = sql.withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1));
         Files.createDirectories(layout.nodeDir());
         this.state = PgStateFile.read(layout.stateFile());
         prepareDirectories();
@@ -179,7 +199,7 @@ public final class PostgresSupervisor implements AutoCloseable {
 
     /** Starts a primary data directory as primary, closed to clients. Returns once it accepts connections. */
     public synchronized void startAsPrimary(Set<MemberId> syncRequired, boolean readOnly) throws IOException {
-        requireStopped();
+        killIfHung();
         if (Files.exists(layout.standbySignal())) {
             throw new IllegalStateException("the data directory is a standby's: start it as a standby and promote it");
         }
@@ -190,7 +210,7 @@ public final class PostgresSupervisor implements AutoCloseable {
 
     /** Starts as a standby streaming from {@code from} (null: receiving from nobody), closed to clients. */
     public synchronized void startAsStandby(Upstream from) throws IOException {
-        requireStopped();
+        killIfHung();
         if (!Files.exists(layout.standbySignal())) {
             Files.createFile(layout.standbySignal());
             own(layout.standbySignal());
@@ -265,6 +285,7 @@ public final class PostgresSupervisor implements AutoCloseable {
             upstream = from;
         }
         diverged = false;
+        upstreamLacksWal = false;
         return restart;
     }
 
@@ -503,6 +524,7 @@ public final class PostgresSupervisor implements AutoCloseable {
         java.time.Instant at = java.time.Instant.now();
         PgObservation.Builder b = PgObservation.builder(PgState.STOPPED).rebuiltForGeneration(persisted.rebuiltForGeneration())
                 .rewindFailed(persisted.rewindFailed()).pristine(persisted.pristine()).diverged(diverged)
+                .upstreamLacksWal(upstreamLacksWal)
                 .rebuildRequested(persisted.rebuildRequested());
         if (pgState == PgState.NO_DATA) {
             return new PgStatus(b.state(PgState.NO_DATA).build(), List.of(), at);
@@ -530,8 +552,12 @@ public final class PostgresSupervisor implements AutoCloseable {
             try {
                 List<ReplicationRow> rows = new ArrayList<>();
                 PgObservation o = queryRunning(b, currentUpstream, previous, since, rows);
+                answeredNanos = System.nanoTime();
                 return new PgStatus(o, rows, at);
             } catch (SQLException e) {
+                if (PgSql.answeredByServer(e)) {
+                    answeredNanos = System.nanoTime();
+                }
                 closeObserver();
                 // Running but not accepting connections (starting, recovering, stopping): not serving.
                 return new PgStatus(b.state(PgState.STOPPED).build(), List.of(), at);
@@ -541,9 +567,9 @@ public final class PostgresSupervisor implements AutoCloseable {
 
     private PgObservation queryRunning(PgObservation.Builder b, Upstream configured, Upstream previous, WalPosition since,
             List<ReplicationRow> rows) throws SQLException {
-        if (observer == null || !observer.isValid(2)) {
+        if (observer == null || !observer.isValid(1)) {
             closeObserver();
-            observer = sql.connect();
+            observer = observerSql.connect();
         }
         try (Statement st = observer.createStatement()) {
             Set<MemberId> syncRequired = new TreeSet<>();
@@ -655,6 +681,7 @@ public final class PostgresSupervisor implements AutoCloseable {
         dropControl();
         writeConfig(startRole, PgConfigFiles.ClientAccess.CLOSED);
         diverged = false;
+        upstreamLacksWal = false;
         receivedTimeline = 0;
         stoppedAt = null;
         cleanShutdownAt = null;
@@ -669,6 +696,7 @@ public final class PostgresSupervisor implements AutoCloseable {
                 throw new IOException("postgres exited while starting:\n" + tail);
             }
             try (Connection c = sql.connect()) {
+                answeredNanos = System.nanoTime();
                 return;
             } catch (SQLException e) {
                 last = e;
@@ -695,6 +723,13 @@ public final class PostgresSupervisor implements AutoCloseable {
                 }
                 diverged = true;
             }
+        }
+        // The standby's side of it; the upstream's walsender logs the same words without the first part.
+        if (line.contains("could not receive data from WAL stream") && line.contains("has already been removed")) {
+            if (!upstreamLacksWal) {
+                LOG.warn("{}'s upstream no longer has the WAL it needs next: {}", settings.self(), line);
+            }
+            upstreamLacksWal = true;
         }
     }
 
@@ -759,6 +794,7 @@ public final class PostgresSupervisor implements AutoCloseable {
         state = state.withRebuilt(generation);
         state.write(layout.stateFile());
         diverged = false;
+        upstreamLacksWal = false;
         stoppedAt = null;
     }
 
@@ -790,6 +826,45 @@ public final class PostgresSupervisor implements AutoCloseable {
         if (running()) {
             throw new IllegalStateException("postgres of " + settings.self() + " is running; stop it first");
         }
+    }
+
+    /**
+     * Before a start: a postgres that runs but has answered nothing for {@code hangTimeout} (stopped by a signal,
+     * or wedged) is killed with every process of its tree, so that it restarts with crash recovery. Killing it
+     * loses nothing acknowledged: a commit is acknowledged only once it is flushed here and on the sync.
+     */
+    private void killIfHung() throws IOException {
+        if (!running()) {
+            return;
+        }
+        long silentNanos = System.nanoTime() - answeredNanos;
+        if (silentNanos < hangTimeout.toNanos()) {
+            sleep((hangTimeout.toNanos() - silentNanos) / 1_000_000 + 1);
+        }
+        // The readings wait on this supervisor while a start holds it, so ask postgres directly, briefly.
+        try (Connection c = probeSql.connect(); Statement st = c.createStatement()) {
+            st.execute("SELECT 1");
+            answeredNanos = System.nanoTime();
+            throw new IllegalStateException("postgres of " + settings.self() + " (pid " + process.pid() + ") answers "
+                    + "again; it is not restarted");
+        } catch (SQLException e) {
+            if (PgSql.answeredByServer(e)) {
+                answeredNanos = System.nanoTime();
+                throw new IllegalStateException("postgres of " + settings.self() + " (pid " + process.pid() + ") runs and "
+                        + "refuses connections (" + e.getMessage() + "); it is not killed while it answers");
+            }
+        }
+        long silentMillis = (System.nanoTime() - answeredNanos) / 1_000_000;
+        LOG.warn("postgres of {} (pid {}) has answered nothing for {} ms (postgres.hang.timeout {} ms): killing it and "
+                + "its processes; it restarts with crash recovery", settings.self(), process.pid(), silentMillis,
+                hangTimeout.toMillis());
+        dropControl();
+        if (!process.killTree(Duration.ofSeconds(10))) {
+            throw new IOException("postgres of " + settings.self() + " (pid " + process.pid() + ") did not exit 10 s after "
+                    + "SIGKILL (a process stuck in the kernel, e.g. on I/O); a primary's place goes to its sync after "
+                    + "postgres.restart.timeout");
+        }
+        process = null;
     }
 
     private static WalPosition lsn(String text) {

@@ -120,6 +120,7 @@ final class Fixture {
         Pg cleanShutdownAt(long v) { b.cleanShutdownAt(lsn(v)); return this; }
         Pg pristine() { b.pristine(true); return this; }
         Pg rebuildRequested() { b.rebuildRequested(true); return this; }
+        Pg upstreamLacksWal() { b.upstreamLacksWal(true).streaming(false); return this; }
         Pg runningAsPrimary() { b.state(PgState.PRIMARY).writable(true); return this; }
 
         PgObservation build() {

@@ -20,6 +20,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -314,6 +316,94 @@ class PostgresSupervisorTest {
             nodes.node(0).startAsPrimary(Set.of(), false);
             assertEquals(PgState.PRIMARY, nodes.node(0).observe().state());
         }
+    }
+
+    @Test
+    void aHungPostgresReadsAsDownAndIsKilledWithItsBackendsWhenStartedAgain() throws Exception {
+        try (PgTestNodes nodes = PgTestNodes.create(76, 1)) {
+            PostgresSupervisor pg = nodes.node(0);
+            pg.initialize();
+            pg.startAsPrimary(Set.of(), false);
+            try (Connection c = nodes.connect(0); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
+            }
+            long pid = pg.pid().orElseThrow();
+            List<ProcessHandle> tree = new ArrayList<>(ProcessHandle.of(pid).orElseThrow().descendants().toList());
+            tree.add(ProcessHandle.of(pid).orElseThrow());
+            assertTrue(tree.size() > 3, "a postmaster with its background processes: " + tree.size());
+            try {
+                signal("STOP", tree);
+                long stopped = System.nanoTime();
+                assertEquals(PgState.STOPPED, pg.observe().state(), "a postgres that answers nothing does not serve");
+                assertTrue(pg.running(), "its process is still there");
+                pg.startAsPrimary(Set.of(), false);
+                long waitedMs = (System.nanoTime() - stopped) / 1_000_000;
+                assertTrue(waitedMs >= PostgresSupervisor.DEFAULT_HANG_TIMEOUT.toMillis(),
+                        "killed only after postgres.hang.timeout, not after " + waitedMs + " ms");
+                for (ProcessHandle p : tree) {
+                    assertFalse(p.isAlive(), "every process of the hung postgres is gone: " + p.pid());
+                }
+                assertEquals(PgState.PRIMARY, pg.observe().state());
+                assertEquals(1, count(nodes, 0, "SELECT count(*) FROM t"), "crash recovery kept the commit");
+            } finally {
+                signal("CONT", tree);
+            }
+        }
+    }
+
+    @Test
+    void aPostgresThatAnswersAgainIsNotKilled() throws Exception {
+        try (PgTestNodes nodes = PgTestNodes.create(78, 1)) {
+            PostgresSupervisor pg = nodes.node(0);
+            pg.initialize();
+            pg.startAsPrimary(Set.of(), false);
+            long pid = pg.pid().orElseThrow();
+            List<ProcessHandle> tree = new ArrayList<>(ProcessHandle.of(pid).orElseThrow().descendants().toList());
+            tree.add(ProcessHandle.of(pid).orElseThrow());
+            signal("STOP", tree);
+            assertEquals(PgState.STOPPED, pg.observe().state());
+            signal("CONT", tree);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pg.startAsPrimary(Set.of(), false));
+            assertTrue(e.getMessage().contains("answers again"), e.getMessage());
+            assertEquals(pid, pg.pid().orElseThrow(), "the same postmaster runs on");
+            assertEquals(PgState.PRIMARY, pg.observe().state());
+        }
+    }
+
+    @Test
+    void aStandbyWhoseUpstreamNoLongerHasItsWalSaysSo() throws Exception {
+        try (PgTestNodes nodes = PgTestNodes.create(91, 2)) {
+            nodes.node(0).initialize();
+            nodes.node(0).startAsPrimary(Set.of(), false);
+            new PgRebuilds(nodes.node(1)).clone(nodes.upstream(0), 1, 0, (done, total) -> { });
+            try (Connection c = nodes.connect(0); Statement st = c.createStatement()) {
+                st.execute("ALTER SYSTEM SET wal_keep_size = 0");
+                st.execute("SELECT pg_reload_conf()");
+                st.execute("CREATE TABLE t (v int)");
+                for (int i = 0; i < 4; i++) {
+                    st.execute("INSERT INTO t VALUES (" + i + ")");
+                    st.execute("SELECT pg_switch_wal()");
+                }
+                st.execute("CHECKPOINT");
+                st.execute("CHECKPOINT");
+            }
+            // A slot made now holds WAL from now on, not the older WAL the clone needs: as on an upstream that
+            // was itself cloned after this standby.
+            nodes.node(0).ensureSlots(Set.of(nodes.id(1)));
+            nodes.node(1).startAsStandby(nodes.upstream(0));
+            await("the standby reports that its upstream lacks its WAL", () -> nodes.node(1).observe().upstreamLacksWal(),
+                    Duration.ofSeconds(30));
+            assertFalse(nodes.node(1).observe().streaming());
+            assertFalse(nodes.node(0).observe().upstreamLacksWal(), "the upstream's own log says the same words");
+        }
+    }
+
+    private static void signal(String sig, List<ProcessHandle> processes) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kill", "-s", sig));
+        processes.forEach(p -> command.add(Long.toString(p.pid())));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        p.waitFor();
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.appliance.harness.ContainerRunner;
 import dev.appliance.harness.LocalCluster;
 import dev.appliance.harness.NodeRunner;
 import dev.appliance.harness.LoopbackPartitions;
+import dev.appliance.node.TcpBackoffCheck;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,6 +104,8 @@ public final class JepsenRun {
         if (nemeses.isEmpty()) {
             System.exit(2);
         }
+        System.out.println("TCP retransmission back-off ceiling (net.ipv4.tcp_rto_max_ms): "
+                + TcpBackoffCheck.ceilingMillis(TcpBackoffCheck.SETTING).map(ms -> ms + " ms").orElse("not settable on this kernel"));
         int valid = 0;
         int invalid = 0;
         int unknown = 0;
@@ -258,6 +261,9 @@ public final class JepsenRun {
             boolean ok) throws IOException {
         ObjectNode s = JSON.createObjectNode().put("nemesis", o.nemesis()).put("runner", o.runner()).put("nodes", o.nodesFor()).put("seconds", o.time().toSeconds())
                 .put("seed", o.seed()).put("faults", faults).put("operations", history.ops().size()).put("valid", ok);
+        // Recovery after a partition heals depends on it (see TcpBackoffCheck), so each run records it.
+        TcpBackoffCheck.ceilingMillis(TcpBackoffCheck.SETTING).ifPresentOrElse(ms -> s.put("tcpRtoMaxMs", ms),
+                () -> s.putNull("tcpRtoMaxMs"));
         ArrayNode checks = s.putArray("checkers");
         for (CheckResult r : results) {
             checks.addObject().put("checker", r.checker()).put("verdict", r.verdict().name().toLowerCase())

@@ -1,0 +1,35 @@
+package dev.appliance.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TcpBackoffCheckTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theKernelDefaultCeilingGetsAdviceNamingTheSetting() throws Exception {
+        Path setting = Files.writeString(dir.resolve("tcp_rto_max_ms"), "120000\n");
+        String advice = TcpBackoffCheck.advice(setting).orElseThrow();
+        assertTrue(advice.contains("120000 ms") && advice.contains("net.ipv4.tcp_rto_max_ms=1000"), advice);
+    }
+
+    @Test
+    void aLowCeilingNeedsNoAdvice() throws Exception {
+        Path setting = Files.writeString(dir.resolve("tcp_rto_max_ms"), "1000\n");
+        assertEquals(Optional.of(1000L), TcpBackoffCheck.ceilingMillis(setting));
+        assertEquals(Optional.empty(), TcpBackoffCheck.advice(setting));
+    }
+
+    @Test
+    void aKernelWithoutTheSettingIsNamedAsSuch() {
+        String advice = TcpBackoffCheck.advice(dir.resolve("absent")).orElseThrow();
+        assertTrue(advice.contains("Linux 6.15"), advice);
+    }
+}
