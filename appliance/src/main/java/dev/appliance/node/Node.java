@@ -202,7 +202,13 @@ public final class Node implements AutoCloseable {
             }
             LOG.info("{}: consensus store started at {}; waiting for a majority of {}", config.id(),
                     config.storeConfig().address(), config.peers().keySet());
-            TcpBackoffCheck.advice().ifPresent(advice -> LOG.warn("{}: {}", config.id(), advice));
+            TcpBackoffCheck.advice().ifPresent(advice -> {
+                if (TcpBackoffCheck.actionable(TcpBackoffCheck.SETTING)) {
+                    LOG.warn("{}: {}", config.id(), advice);
+                } else {
+                    LOG.info("{}: {}", config.id(), advice);
+                }
+            });
             ClusterSecrets secrets = ClusterSecrets.settle(store, config.dataDir().resolve("secrets"), 600_000);
             PostgresSupervisor pg = new PostgresSupervisor(bin, new PgLayout(config.dataDir()), config.pgSettings(List.of()),
                     secrets.postgres(), config.postgresStartTimeout(), config.postgresHangTimeout());

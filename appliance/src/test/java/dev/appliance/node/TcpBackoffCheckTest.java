@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,19 @@ class TcpBackoffCheckTest {
         Path setting = Files.writeString(dir.resolve("tcp_rto_max_ms"), "1000\n");
         assertEquals(Optional.of(1000L), TcpBackoffCheck.ceilingMillis(setting));
         assertEquals(Optional.empty(), TcpBackoffCheck.advice(setting));
+    }
+
+    @Test
+    void theKernelsOwnFileReadsAsSysctlShowsIt() throws Exception {
+        boolean present = Files.exists(TcpBackoffCheck.SETTING);
+        if (!present) {
+            System.out.println("SKIPPED: reading the kernel's setting: this kernel has no " + TcpBackoffCheck.SETTING);
+        }
+        Assumptions.assumeTrue(present);
+        Process cat = new ProcessBuilder("cat", TcpBackoffCheck.SETTING.toString()).start();
+        long expected = Long.parseLong(new String(cat.getInputStream().readAllBytes()).trim());
+        assertEquals(Optional.of(expected), TcpBackoffCheck.ceilingMillis(TcpBackoffCheck.SETTING),
+                "a sysctl file ends at the first read's end: it must be read in one go");
     }
 
     @Test

@@ -91,6 +91,8 @@ public final class RaftStore implements AutoCloseable, Documents {
     private volatile long lastProbeStart;
     private volatile long lastProbeOk;
     private volatile RaftClient probeClient;
+    private final java.util.concurrent.ExecutorService relink;
+    private final SilentLinks silentLinks;
 
     /** A local watcher: events arrive in log order on its executor (which must run one task at a time). */
     public static final class Subscription implements AutoCloseable {
@@ -153,6 +155,14 @@ public final class RaftStore implements AutoCloseable, Documents {
             t.setDaemon(true);
             return t;
         });
+        // At most one replacement per member at a time (SilentLinks), so this pool stays as small as the group.
+        this.relink = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "raft-relink-" + config.self());
+            t.setDaemon(true);
+            return t;
+        });
+        Duration silentAfter = config.electionTimeoutMax().multipliedBy(2);
+        this.silentLinks = new SilentLinks(config.self().value(), silentAfter, silentAfter, relink, this::replaceLink);
     }
 
     /**
@@ -508,6 +518,7 @@ public final class RaftStore implements AutoCloseable, Documents {
                 return;
             }
             view.set(computeView(d));
+            watchLinks(d);
             if (d.getInfo().isLeader() && d.getInfo().isLeaderReady() && graceTerm.get() == d.getInfo().getCurrentTerm()) {
                 expireStaleSessions();
             }
@@ -535,6 +546,33 @@ public final class RaftStore implements AutoCloseable, Documents {
         RaftPeerId leader = d.getInfo().getLeaderId();
         return new ViewStatus(role.getRole().name(), leader == null ? null : MemberId.of(leader.toString()),
                 d.getInfo().getCurrentTerm(), reachable, store.appliedIndex());
+    }
+
+    /**
+     * The leader judges each follower by the time since its last answer; any other member judges every peer by
+     * its own view probe, which goes through the leader, once one has succeeded.
+     */
+    private void watchLinks(RaftServer.Division d) {
+        long now = System.nanoTime();
+        Map<String, Duration> silence = new java.util.HashMap<>();
+        RoleInfoProto role = d.getInfo().getRoleInfoProto();
+        if (d.getInfo().isLeader() && role.hasLeaderInfo()) {
+            for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
+                silence.put(f.getId().getId().toStringUtf8(), Duration.ofMillis(f.getLastRpcElapsedTimeMs()));
+            }
+        } else if (lastProbeOk != 0) {
+            Duration quiet = Duration.ofNanos(now - lastProbeOk);
+            for (RaftPeer p : d.getRaftConf().getAllPeers()) {
+                silence.put(p.getId().toString(), quiet);
+            }
+        }
+        silentLinks.observe(silence, now);
+    }
+
+    private void replaceLink(String member) {
+        if (server.getServerRpc() instanceof org.apache.ratis.server.RaftServerRpcWithProxy<?, ?> rpc) {
+            rpc.getProxies().resetProxy(RaftPeerId.valueOf(member));
+        }
     }
 
     private void probe() {
@@ -735,6 +773,7 @@ public final class RaftStore implements AutoCloseable, Documents {
         closing.set(true);
         monitor.shutdownNow();
         io.shutdownNow();
+        relink.shutdownNow();
         closeClient(client.getAndSet(null));
         closeClient(probeClient);
         try {

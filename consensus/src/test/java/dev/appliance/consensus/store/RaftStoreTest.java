@@ -296,6 +296,32 @@ class RaftStoreTest {
         }
     }
 
+    /**
+     * During a partition TCP backs off between retransmissions, so a healed link would stay silent for about
+     * as long as the partition lasted: the store opens fresh connections to a member it has not heard from.
+     */
+    @Test
+    void aFollowerCutOffForEightSecondsCatchesUpAfterTheHeal() throws Exception {
+        LoopbackFirewall firewall = LoopbackFirewall.availableOrSkip();
+        try (TestCluster c = new TestCluster("backoff", dir, 3).startAll(); firewall) {
+            RaftStore leader = c.leader(WAIT);
+            RaftStore follower = c.nodes.values().stream().filter(s -> s != leader).findFirst().orElseThrow();
+            TestCluster.await("the follower hears the leader", WAIT, () -> follower.view().majorityReachable());
+            firewall.dropTo(follower.config().address());
+            for (int i = 0; i < 80; i++) {
+                assertTrue(write(leader, put("cut/" + i, 0, "v")).ok(), "the majority goes on committing");
+                Thread.sleep(100);
+            }
+            assertFalse(follower.document("cut/79").isPresent());
+            firewall.heal();
+            long healed = System.nanoTime();
+            assertTrue(write(leader, put("after", 0, "v")).ok());
+            TestCluster.await("the follower catches up after the heal", WAIT, () -> follower.document("after").isPresent());
+            System.out.printf("a follower cut off for 8 s caught up %d ms after the heal%n",
+                    (System.nanoTime() - healed) / 1_000_000);
+        }
+    }
+
     static long snapshots(Path nodeDir) {
         try (Stream<Path> s = Files.walk(nodeDir)) {
             return s.filter(p -> p.getFileName().toString().startsWith("snapshot.") && !p.toString().endsWith(".md5")).count();

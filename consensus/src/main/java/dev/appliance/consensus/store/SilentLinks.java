@@ -1,0 +1,80 @@
+package dev.appliance.consensus.store;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replaces the Raft connections to members this node has not heard from for a while. During a partition TCP
+ * waits twice as long before each retransmission (up to 120 s apart), and an established connection stays
+ * silent after the network returns until its next retransmission is due: a follower cut off for 8 s caught up
+ * about 4 s after the heal. A fresh connection starts over: its first SYN goes out at once, and the next ones
+ * 1 s and 3 s later. gRPC keeps its connections until they fail, and Ratis sets no keepalive on them, so this
+ * node replaces them itself, at most once per {@code every} for each member.
+ */
+final class SilentLinks {
+    private static final Logger LOG = LoggerFactory.getLogger(SilentLinks.class);
+
+    private final String self;
+    private final Duration silentAfter;
+    private final Duration every;
+    private final Executor executor;
+    private final Consumer<String> reconnect;
+    /** Members whose silence is being answered, with when their connection was last replaced (System.nanoTime). */
+    private final Map<String, Long> replaced = new ConcurrentHashMap<>();
+    private final Set<String> replacing = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param reconnect replaces the connections to a member; it may block (a graceful gRPC shutdown waits), so it
+     *                  runs on {@code executor}
+     */
+    SilentLinks(String self, Duration silentAfter, Duration every, Executor executor, Consumer<String> reconnect) {
+        this.self = self;
+        this.silentAfter = silentAfter;
+        this.every = every;
+        this.executor = executor;
+        this.reconnect = reconnect;
+    }
+
+    /** How long each member has been silent, as this node last saw it; members not listed are not judged. */
+    void observe(Map<String, Duration> silence, long nowNanos) {
+        silence.forEach((member, quiet) -> {
+            if (member.equals(self)) {
+                return;
+            }
+            if (quiet.compareTo(silentAfter) < 0) {
+                if (replaced.remove(member) != null) {
+                    LOG.info("{}: the Raft link to {} carries traffic again", self, member);
+                }
+                return;
+            }
+            Long last = replaced.get(member);
+            if (last != null && nowNanos - last < every.toNanos()) {
+                return;
+            }
+            if (!replacing.add(member)) {
+                return;
+            }
+            if (last == null) {
+                LOG.info("{}: nothing heard over the Raft link to {} for {} ms; replacing its connection (and again "
+                        + "every {} ms while it stays silent), so that it carries traffic soon after the network "
+                        + "returns", self, member, quiet.toMillis(), every.toMillis());
+            }
+            replaced.put(member, nowNanos);
+            executor.execute(() -> {
+                try {
+                    reconnect.accept(member);
+                } catch (RuntimeException e) {
+                    LOG.debug("{}: replacing the Raft link to {} failed: {}", self, member, e.toString());
+                } finally {
+                    replacing.remove(member);
+                }
+            });
+        });
+    }
+}
