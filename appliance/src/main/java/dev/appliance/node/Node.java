@@ -315,7 +315,7 @@ public final class Node implements AutoCloseable {
                 || a.streaming() != b.streaming() || a.timeline() != b.timeline() || !a.syncRequired().equals(b.syncRequired())
                 || !a.replicas().keySet().equals(b.replicas().keySet()) || a.diverged() != b.diverged()
                 || a.rebuiltForGeneration() != b.rebuiltForGeneration() || a.rewindFailed() != b.rewindFailed()
-                || a.rebuildRequested() != b.rebuildRequested();
+                || a.rebuildRequested() != b.rebuildRequested() || a.upstreamLacksWal() != b.upstreamLacksWal();
     }
 
     private void heartbeat() {
@@ -596,11 +596,15 @@ public final class Node implements AutoCloseable {
         }
         PgObservation local = decidedOn.observation();
         if (local.state() == PgState.STOPPED && pg.running()) {
-            // The process runs but takes no connections (it hangs, or is stopping): stop it if it should be
-            // stopped, else let the next observation tell; whether to give up on it is the engine's call.
+            // The process runs but takes no connections: it hangs, or it recovers after a backend crashed. Stop
+            // it if it should be stopped. If it should run, start it: the supervisor first checks that it has
+            // answered nothing for postgres.hang.timeout (a recovering postgres answers with a refusal) and kills
+            // it. Nothing else here: a change of client access would wait on the hung postgres itself.
             PostgresTarget t = d.postgres();
             if (t instanceof PostgresTarget.Stopped || t instanceof PostgresTarget.Rewind || t instanceof PostgresTarget.Clone) {
                 submit(new PostgresActions.Work.Step(new PostgresStep.Stop(false)));
+            } else if (t instanceof PostgresTarget.Primary || t instanceof PostgresTarget.Standby) {
+                PostgresPlan.next(t, local, d.fenced()).ifPresent(step -> submit(new PostgresActions.Work.Step(step)));
             }
             return;
         }

@@ -28,6 +28,10 @@ class StatusCodecTest {
         PgObservation standby = PgObservation.standby(MemberId.of("n1"), WalPosition.parse("0/10"), WalPosition.parse("0/8"));
         assertEquals(standby, StatusCodec.decode(StatusCodec.encode(new MemberStatus(standby, 1, false, true),
                 new StatusCodec.NodeFacts(1, 0, ""))).pg());
+        PgObservation stuck = standby.toBuilder().streaming(false).upstreamLacksWal(true).rebuildRequested(true)
+                .pristine(true).diverged(true).rewindFailed(true).build();
+        assertEquals(stuck, StatusCodec.decode(StatusCodec.encode(new MemberStatus(stuck, 1, false, true),
+                new StatusCodec.NodeFacts(1, 0, ""))).pg(), "every flag survives");
     }
 
     @Test

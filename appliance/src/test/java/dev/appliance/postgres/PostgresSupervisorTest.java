@@ -327,6 +327,7 @@ class PostgresSupervisorTest {
             try (Connection c = nodes.connect(0); Statement st = c.createStatement()) {
                 st.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
             }
+            assertEquals(PgState.PRIMARY, pg.observe().state(), "the readings' connection is open");
             long pid = pg.pid().orElseThrow();
             List<ProcessHandle> tree = new ArrayList<>(ProcessHandle.of(pid).orElseThrow().descendants().toList());
             tree.add(ProcessHandle.of(pid).orElseThrow());
@@ -335,6 +336,7 @@ class PostgresSupervisorTest {
                 signal("STOP", tree);
                 long stopped = System.nanoTime();
                 assertEquals(PgState.STOPPED, pg.observe().state(), "a postgres that answers nothing does not serve");
+                System.out.printf("a hung postgres read as stopped after %d ms%n", (System.nanoTime() - stopped) / 1_000_000);
                 assertTrue(pg.running(), "its process is still there");
                 pg.startAsPrimary(Set.of(), false);
                 long waitedMs = (System.nanoTime() - stopped) / 1_000_000;
