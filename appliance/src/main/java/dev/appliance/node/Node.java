@@ -539,11 +539,15 @@ public final class Node implements AutoCloseable {
             return;
         }
         Set<MemberId> voters = store.configuration(true).keySet();
+        Set<MemberId> answering = store.answeringFollowers();
         List<MemberId> candidates = new java.util.ArrayList<>(state.value().asyncs());
         if (state.value().sync() != null) {
             candidates.add(state.value().sync());
         }
-        Optional<MemberId> to = candidates.stream().filter(m -> sessions.containsKey(m) && voters.contains(m)).findFirst();
+        // A member whose session outlives its death would take the transfer's whole timeout, during which the
+        // leader takes no writes: only a member answering Raft now is asked.
+        Optional<MemberId> to = candidates.stream()
+                .filter(m -> sessions.containsKey(m) && voters.contains(m) && answering.contains(m)).findFirst();
         if (to.isEmpty()) {
             return;
         }

@@ -80,6 +80,9 @@ public final class RaftStore implements AutoCloseable, Documents {
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final AtomicReference<ViewStatus> view = new AtomicReference<>();
     private final AtomicLong graceTerm = new AtomicLong(-1);
+    /** A new leader grants every live session a full ttl on its own clock before it expires any. */
+    private final GraceRetry grace = new GraceRetry(() -> submit(new Command.Grace()), Duration.ofMillis(500),
+            e -> LOG.info("grace entry not committed ({}); trying again while this node leads", e.toString()));
     private final Set<MemberId> expiring = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicReference<Consumer<String>> fatalHandler = new AtomicReference<>(m -> { });
@@ -378,6 +381,28 @@ public final class RaftStore implements AutoCloseable, Documents {
     }
 
     /** Hands Raft leadership to another voter (a planned switchover of the store's leader). */
+    /**
+     * On the leader, the followers that answered it within the maximum election timeout; elsewhere, none. A
+     * leadership transfer to any other member would only stall the leader for the transfer's timeout.
+     */
+    public Set<MemberId> answeringFollowers() {
+        RaftServer.Division d = divisionOrNull();
+        if (d == null || !d.getInfo().isLeader()) {
+            return Set.of();
+        }
+        RoleInfoProto role = d.getInfo().getRoleInfoProto();
+        if (!role.hasLeaderInfo()) {
+            return Set.of();
+        }
+        Set<MemberId> out = new java.util.TreeSet<>();
+        for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
+            if (f.getLastRpcElapsedTimeMs() < config.electionTimeoutMax().toMillis()) {
+                out.add(MemberId.of(f.getId().getId().toStringUtf8()));
+            }
+        }
+        return out;
+    }
+
     public void transferLeadership(MemberId to, Duration timeout) throws IOException {
         RaftClientReply reply = client().admin().transferLeadership(RaftPeerId.valueOf(to.value()), timeout.toMillis());
         if (!reply.isSuccess()) {
@@ -519,8 +544,12 @@ public final class RaftStore implements AutoCloseable, Documents {
             }
             view.set(computeView(d));
             watchLinks(d);
-            if (d.getInfo().isLeader() && d.getInfo().isLeaderReady() && graceTerm.get() == d.getInfo().getCurrentTerm()) {
-                expireStaleSessions();
+            if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
+                if (graceTerm.get() == d.getInfo().getCurrentTerm()) {
+                    expireStaleSessions();
+                } else {
+                    grace.due(System.nanoTime());
+                }
             }
         } catch (RuntimeException e) {
             LOG.warn("store monitor: {}", e.toString());
@@ -549,8 +578,8 @@ public final class RaftStore implements AutoCloseable, Documents {
     }
 
     /**
-     * The leader judges each follower by the time since its last answer; any other member judges every peer by
-     * its own view probe, which goes through the leader, once one has succeeded.
+     * The leader judges each follower by the time since its last answer; a follower judges its link to the
+     * leader by its own view probe, which goes over that link, once one has succeeded.
      */
     private void watchLinks(RaftServer.Division d) {
         long now = System.nanoTime();
@@ -560,11 +589,10 @@ public final class RaftStore implements AutoCloseable, Documents {
             for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
                 silence.put(f.getId().getId().toStringUtf8(), Duration.ofMillis(f.getLastRpcElapsedTimeMs()));
             }
-        } else if (lastProbeOk != 0) {
-            Duration quiet = Duration.ofNanos(now - lastProbeOk);
-            for (RaftPeer p : d.getRaftConf().getAllPeers()) {
-                silence.put(p.getId().toString(), quiet);
-            }
+        } else if (lastProbeOk != 0 && d.getInfo().getLeaderId() != null) {
+            // Only the link to the leader: the probe goes over it. During an election there is none to judge, and
+            // replacing links then would only disturb the vote.
+            silence.put(d.getInfo().getLeaderId().toString(), Duration.ofNanos(now - lastProbeOk));
         }
         silentLinks.observe(silence, now);
     }
@@ -634,11 +662,7 @@ public final class RaftStore implements AutoCloseable, Documents {
 
         @Override
         public void leaderReady() {
-            // A new leader grants every live session a full ttl on its own clock before it expires any.
-            CompletableFuture.runAsync(() -> submit(new Command.Grace()).exceptionally(e -> {
-                LOG.info("grace entry not committed (leadership moved?): {}", e.toString());
-                return null;
-            }));
+            grace.due(System.nanoTime());
         }
 
         @Override

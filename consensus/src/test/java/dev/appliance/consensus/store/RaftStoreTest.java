@@ -95,6 +95,61 @@ class RaftStoreTest {
         }
     }
 
+    /**
+     * A new leader's grace entry, refused while the leader tried to hand its leadership to the dead member (as
+     * the primary's node does), was never submitted again: no session expired for the rest of the term.
+     */
+    @Test
+    void aDeadMembersSessionExpiresThoughTheNewLeaderKeepsTryingToHandItTheLeadership() throws Exception {
+        try (TestCluster c = new TestCluster("grace", dir, 3).startAll()) {
+            RaftStore leader = c.leader(WAIT);
+            for (RaftStore s : c.nodes.values()) {
+                assertTrue(s.renew("alive").get(10, TimeUnit.SECONDS).ok());
+            }
+            MemberId dead = leader.config().self();
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            // For its first 6 s the new leader does nothing but try to hand the leadership to the dead member,
+            // refusing every write meanwhile (the grace entry included); then, like the daemon, every 10 s.
+            Thread transfers = new Thread(() -> {
+                long first = 0;
+                long next = 0;
+                while (!done.get()) {
+                    for (RaftStore s : c.nodes.values()) {
+                        if (!s.config().self().equals(dead) && s.isLeader() && System.nanoTime() >= next) {
+                            first = first == 0 ? System.nanoTime() : first;
+                            boolean opening = System.nanoTime() - first < TimeUnit.SECONDS.toNanos(6);
+                            next = opening ? 0 : System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                            try {
+                                s.transferLeadership(dead, Duration.ofSeconds(opening ? 1 : 3));
+                            } catch (IOException | RuntimeException refused) {
+                                // the dead member cannot take it: that is the point
+                            }
+                        }
+                    }
+                    TestCluster.sleep(1);
+                }
+            });
+            c.stop(dead);
+            transfers.start();
+            try {
+                RaftStore next = c.leader(WAIT);
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (next.sessions().containsKey(dead) && System.nanoTime() < deadline) {
+                    for (RaftStore s : c.nodes.values()) {
+                        if (!s.config().self().equals(dead)) {
+                            s.renew("alive");
+                        }
+                    }
+                    TestCluster.sleep(500);
+                }
+                assertFalse(next.sessions().containsKey(dead), "the dead member's session expired");
+            } finally {
+                done.set(true);
+                transfers.join(10_000);
+            }
+        }
+    }
+
     @Test
     void watchersSeeEveryChangeInLogOrder() throws Exception {
         try (TestCluster c = new TestCluster("watch", dir, 3).startAll()) {
