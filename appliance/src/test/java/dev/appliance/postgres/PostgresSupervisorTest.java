@@ -321,16 +321,12 @@ class PostgresSupervisorTest {
     @Test
     void aHungPostgresReadsAsDownAndIsKilledWithItsBackendsWhenStartedAgain() throws Exception {
         try (PgTestNodes nodes = PgTestNodes.create(76, 1)) {
-            PostgresSupervisor pg = nodes.node(0);
-            pg.initialize();
-            pg.startAsPrimary(Set.of(), false);
+            PostgresSupervisor pg = runningPrimary(nodes);
             try (Connection c = nodes.connect(0); Statement st = c.createStatement()) {
                 st.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
             }
             assertEquals(PgState.PRIMARY, pg.observe().state(), "the readings' connection is open");
-            long pid = pg.pid().orElseThrow();
-            List<ProcessHandle> tree = new ArrayList<>(ProcessHandle.of(pid).orElseThrow().descendants().toList());
-            tree.add(ProcessHandle.of(pid).orElseThrow());
+            List<ProcessHandle> tree = postgresTree(pg);
             assertTrue(tree.size() > 3, "a postmaster with its background processes: " + tree.size());
             try {
                 signal("STOP", tree);
@@ -356,12 +352,9 @@ class PostgresSupervisorTest {
     @Test
     void aPostgresThatAnswersAgainIsNotKilled() throws Exception {
         try (PgTestNodes nodes = PgTestNodes.create(78, 1)) {
-            PostgresSupervisor pg = nodes.node(0);
-            pg.initialize();
-            pg.startAsPrimary(Set.of(), false);
+            PostgresSupervisor pg = runningPrimary(nodes);
             long pid = pg.pid().orElseThrow();
-            List<ProcessHandle> tree = new ArrayList<>(ProcessHandle.of(pid).orElseThrow().descendants().toList());
-            tree.add(ProcessHandle.of(pid).orElseThrow());
+            List<ProcessHandle> tree = postgresTree(pg);
             signal("STOP", tree);
             assertEquals(PgState.STOPPED, pg.observe().state());
             signal("CONT", tree);
@@ -398,6 +391,21 @@ class PostgresSupervisorTest {
             assertFalse(nodes.node(1).observe().streaming());
             assertFalse(nodes.node(0).observe().upstreamLacksWal(), "the upstream's own log says the same words");
         }
+    }
+
+    private static PostgresSupervisor runningPrimary(PgTestNodes nodes) throws java.io.IOException {
+        PostgresSupervisor pg = nodes.node(0);
+        pg.initialize();
+        pg.startAsPrimary(Set.of(), false);
+        return pg;
+    }
+
+    /** The postmaster and every process below it, as they are now. */
+    private static List<ProcessHandle> postgresTree(PostgresSupervisor pg) {
+        ProcessHandle postmaster = ProcessHandle.of(pg.pid().orElseThrow()).orElseThrow();
+        List<ProcessHandle> tree = new ArrayList<>(postmaster.descendants().toList());
+        tree.add(postmaster);
+        return tree;
     }
 
     private static void signal(String sig, List<ProcessHandle> processes) throws Exception {

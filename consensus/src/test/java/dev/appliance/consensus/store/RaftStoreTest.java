@@ -103,9 +103,7 @@ class RaftStoreTest {
     void aDeadMembersSessionExpiresThoughTheNewLeaderKeepsTryingToHandItTheLeadership() throws Exception {
         try (TestCluster c = new TestCluster("grace", dir, 3).startAll()) {
             RaftStore leader = c.leader(WAIT);
-            for (RaftStore s : c.nodes.values()) {
-                assertTrue(s.renew("alive").get(10, TimeUnit.SECONDS).ok());
-            }
+            renewAll(c);
             MemberId dead = leader.config().self();
             java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
             // For its first 6 s the new leader does nothing but try to hand the leadership to the dead member,
@@ -175,9 +173,7 @@ class RaftStoreTest {
     void losingTheLeaderKeepsDocumentsAndLiveSessions() throws Exception {
         try (TestCluster c = new TestCluster("failover", dir, 3).startAll()) {
             RaftStore leader = c.leader(WAIT);
-            for (RaftStore s : c.nodes.values()) {
-                assertTrue(s.renew("alive").get(10, TimeUnit.SECONDS).ok());
-            }
+            renewAll(c);
             WriteResult w = write(leader, put("cluster", 0, "before"));
             MemberId old = leader.config().self();
             c.stop(old);
@@ -333,9 +329,7 @@ class RaftStoreTest {
         LoopbackFirewall firewall = LoopbackFirewall.availableOrSkip();
         try (TestCluster c = new TestCluster("isolate", dir, 3).startAll(); firewall) {
             RaftStore leader = c.leader(WAIT);
-            RaftStore follower = c.nodes.values().stream().filter(s -> s != leader).findFirst().orElseThrow();
-            TestCluster.await("the follower hears the leader", WAIT, () -> follower.view().majorityReachable());
-            firewall.dropTo(follower.config().address());
+            RaftStore follower = cutOffAFollower(c, leader, firewall);
             long cut = System.nanoTime();
             TestCluster.await("the follower reports it is cut off", WAIT, () -> !follower.view().majorityReachable());
             System.out.printf("isolated follower noticed it was cut off after %d ms%n",
@@ -360,9 +354,7 @@ class RaftStoreTest {
         LoopbackFirewall firewall = LoopbackFirewall.availableOrSkip();
         try (TestCluster c = new TestCluster("backoff", dir, 3).startAll(); firewall) {
             RaftStore leader = c.leader(WAIT);
-            RaftStore follower = c.nodes.values().stream().filter(s -> s != leader).findFirst().orElseThrow();
-            TestCluster.await("the follower hears the leader", WAIT, () -> follower.view().majorityReachable());
-            firewall.dropTo(follower.config().address());
+            RaftStore follower = cutOffAFollower(c, leader, firewall);
             for (int i = 0; i < 80; i++) {
                 assertTrue(write(leader, put("cut/" + i, 0, "v")).ok(), "the majority goes on committing");
                 Thread.sleep(100);
@@ -375,6 +367,20 @@ class RaftStoreTest {
             System.out.printf("a follower cut off for 8 s caught up %d ms after the heal%n",
                     (System.nanoTime() - healed) / 1_000_000);
         }
+    }
+
+    private static void renewAll(TestCluster c) throws Exception {
+        for (RaftStore s : c.nodes.values()) {
+            assertTrue(s.renew("alive").get(10, TimeUnit.SECONDS).ok());
+        }
+    }
+
+    /** A follower that heard the leader, now hearing nobody. */
+    private static RaftStore cutOffAFollower(TestCluster c, RaftStore leader, LoopbackFirewall firewall) throws IOException {
+        RaftStore follower = c.nodes.values().stream().filter(s -> s != leader).findFirst().orElseThrow();
+        TestCluster.await("the follower hears the leader", WAIT, () -> follower.view().majorityReachable());
+        firewall.dropTo(follower.config().address());
+        return follower;
     }
 
     static long snapshots(Path nodeDir) {
