@@ -82,6 +82,12 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public static LocalCluster in(Path dir, int count, int firstOctet, Map<String, String> settings) throws IOException {
+        return in(dir, count, "127.0.0.", firstOctet, settings);
+    }
+
+    /** Nodes on {@code network}{@code firstOctet}, ... (for instance {@link NamespaceNetwork#PREFIX}). */
+    public static LocalCluster in(Path dir, int count, String network, int firstOctet, Map<String, String> settings)
+            throws IOException {
         if (count < 1 || count > 9) {
             throw new IllegalArgumentException("a local cluster has 1 to 9 nodes, not " + count);
         }
@@ -94,7 +100,7 @@ public final class LocalCluster implements AutoCloseable {
         List<NodeSpec> nodes = new ArrayList<>();
         for (int i = 1; i <= count; i++) {
             MemberId id = MemberId.of("n" + i);
-            String host = "127.0.0." + (firstOctet + i - 1);
+            String host = network + (firstOctet + i - 1);
             Path nodeDir = dir.resolve(id.value()).toAbsolutePath();
             nodes.add(new NodeSpec(id, host, nodeDir, nodeDir.resolve("appliance.conf"), nodeDir.resolve("daemon.log"), 8008));
         }

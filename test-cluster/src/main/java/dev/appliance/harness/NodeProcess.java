@@ -64,6 +64,15 @@ public final class NodeProcess implements NodeHandle {
             // Join the cgroup before anything else runs, so every socket the node opens is already in it.
             command.addAll(List.of("sh", "-c", "echo $$ > \"$0\"/cgroup.procs && exec \"$@\"", cgroup.toString()));
         }
+        return launch(name, log, daemonCommand(command, config), true);
+    }
+
+    /** The daemon in the network namespace at {@code netns} (a file under /run/netns), as on a host of its own. */
+    public static NodeProcess startDaemonIn(String netns, String name, Path log, Path config) throws IOException {
+        return launch(name, log, daemonCommand(new ArrayList<>(List.of("nsenter", "--net=" + netns)), config), true);
+    }
+
+    private static List<String> daemonCommand(List<String> command, Path config) {
         // Its own session: a terminal's Ctrl-C reaches only the starter, which stops the nodes in order (replicas
         // first), instead of every daemon and postgres at once (a primary would then try to hand over to a sync
         // that is going away, and postgres would shut itself down under its daemon).
@@ -73,7 +82,7 @@ public final class NodeProcess implements NodeHandle {
                 "-Dorg.slf4j.simpleLogger.log.org.apache.ratis=" + System.getProperty("harness.ratisLog", "error"),
                 "-Dorg.slf4j.simpleLogger.log.dev.appliance=" + System.getProperty("harness.applianceLog", "info"),
                 "-cp", System.getProperty("java.class.path"), "dev.appliance.node.Daemon", "--config", config.toString()));
-        return launch(name, log, command, true);
+        return command;
     }
 
     private static NodeProcess launch(String name, Path log, List<String> command, boolean toFile) throws IOException {
