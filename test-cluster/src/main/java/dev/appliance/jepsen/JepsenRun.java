@@ -49,6 +49,14 @@ public final class JepsenRun {
     private JepsenRun() {
     }
 
+    private static int positive(String option, String value) {
+        int n = Integer.parseInt(value);
+        if (n < 1) {
+            throw new IllegalArgumentException(option + " must be at least 1 (seconds), not " + n);
+        }
+        return n;
+    }
+
     public static void main(String[] args) throws Exception {
         int seconds = 60;
         int runs = 1;
@@ -58,6 +66,8 @@ public final class JepsenRun {
         long seed = System.currentTimeMillis();
         String runnerName = "process";
         int nodes = 3;
+        int quiet = 5;
+        int held = 8;
         for (int i = 0; i < args.length; i++) {
             try {
                 switch (args[i]) {
@@ -69,11 +79,14 @@ public final class JepsenRun {
                     case "--seed" -> seed = Long.parseLong(args[++i]);
                     case "--runner" -> runnerName = runnerNamed(args[++i]).name();
                     case "--nodes" -> nodes = Integer.parseInt(args[++i]);
+                    case "--quiet" -> quiet = positive("--quiet", args[++i]);
+                    case "--fault-for" -> held = positive("--fault-for", args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             } catch (RuntimeException e) {
                 System.err.println("jepsen: " + e.getMessage() + "\nusage: bin/jepsen [--time 60] [--nemesis "
-                        + String.join("|", Nemesis.FAULTS) + "|mix|random|all] [--runs N] [--dir DIR] [--seed N] [--runner process|containers] [--nodes 3|5]");
+                        + String.join("|", Nemesis.FAULTS) + "|mix|random|all] [--runs N] [--dir DIR] [--seed N] [--runner process|containers] [--nodes 3|5] "
+                        + "[--quiet 5] [--fault-for 8]");
                 System.exit(2);
             }
         }
@@ -117,8 +130,8 @@ public final class JepsenRun {
                 Path runDir = dir.resolve(Instant.now().toString().replace(':', '-') + "-" + n + "-" + r);
                 Outcome o;
                 try {
-                    o = run(new Options(Duration.ofSeconds(seconds), n, octet, seed + r, Duration.ofSeconds(5),
-                            Duration.ofSeconds(8), Duration.ofSeconds(60), runner.name(), nodes), runDir);
+                    o = run(new Options(Duration.ofSeconds(seconds), n, octet, seed + r, Duration.ofSeconds(quiet),
+                            Duration.ofSeconds(held), Duration.ofSeconds(60), runner.name(), nodes), runDir);
                 } catch (Exception e) {
                     // The harness could not finish the run (the cluster did not form or heal in time): no verdict.
                     errors++;
@@ -260,7 +273,8 @@ public final class JepsenRun {
     private static void writeSummary(Path file, Options o, History history, List<CheckResult> results, int faults,
             boolean ok) throws IOException {
         ObjectNode s = JSON.createObjectNode().put("nemesis", o.nemesis()).put("runner", o.runner()).put("nodes", o.nodesFor()).put("seconds", o.time().toSeconds())
-                .put("seed", o.seed()).put("faults", faults).put("operations", history.ops().size()).put("valid", ok);
+                .put("seed", o.seed()).put("quietSeconds", o.quiet().toSeconds()).put("faultSeconds", o.held().toSeconds())
+                .put("faults", faults).put("operations", history.ops().size()).put("valid", ok);
         // Recovery after a partition heals depends on it (see TcpBackoffCheck), so each run records it.
         TcpBackoffCheck.ceilingMillis(TcpBackoffCheck.SETTING).ifPresentOrElse(ms -> s.put("tcpRtoMaxMs", ms),
                 () -> s.putNull("tcpRtoMaxMs"));
