@@ -34,6 +34,18 @@ public final class NamespaceNetwork implements AutoCloseable {
         if (!canRun("nsenter", "--version")) {
             return Optional.of("nsenter is missing (Debian: apt-get install util-linux)");
         }
+        // A container may list namespaces yet not be allowed to make them, or a bridge: try both.
+        String probe = "apx-probe-" + ProcessHandle.current().pid();
+        boolean namespaces = canRun("ip", "netns", "add", probe);
+        quietly("ip", "netns", "del", probe);
+        if (!namespaces) {
+            return Optional.of("this machine does not let us make network namespaces (ip netns add failed)");
+        }
+        boolean bridges = canRun("ip", "link", "add", "apxprobe0", "type", "bridge");
+        quietly("ip", "link", "del", "apxprobe0");
+        if (!bridges) {
+            return Optional.of("this machine does not let us make a bridge (ip link add type bridge failed)");
+        }
         return Optional.empty();
     }
 
