@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.appliance.api.ApiClient;
+import dev.appliance.harness.Commands;
 import dev.appliance.harness.LocalCluster;
 import dev.appliance.harness.NamespaceNetwork;
 import java.io.PrintWriter;
@@ -30,7 +31,7 @@ class DrillAcrossHostsTest {
         if (why == null) {
             why = NamespaceNetwork.unavailable().orElse(null);
         }
-        if (why == null && !canRun("iptables", "-w", "-L", "-n")) {
+        if (why == null && !Commands.succeeds("iptables", "-w", "-L", "-n")) {
             why = "iptables is not installed or does not work here (Debian: apt-get install iptables)";
         }
         if (why != null) {
@@ -59,19 +60,6 @@ class DrillAcrossHostsTest {
             assertTrue(drill.path("acknowledged").asLong() > 0 && drill.path("healthy").asBoolean(), drill.toString());
             assertEquals(primary, drill.path("oldPrimary").asText());
             assertNotEquals(primary, drill.path("newPrimary").asText(), "the sync took over from the cut-off primary");
-        }
-    }
-
-    private static boolean canRun(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (java.io.IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
     }
 }

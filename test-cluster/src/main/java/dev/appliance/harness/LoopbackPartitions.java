@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -41,7 +40,7 @@ public final class LoopbackPartitions implements AutoCloseable {
         if (!"root".equals(System.getProperty("user.name"))) {
             return Optional.of("it needs root to change iptables rules and cgroups");
         }
-        if (!canRun("iptables", "-w", "-L", "-n")) {
+        if (!Commands.succeeds("iptables", "-w", "-L", "-n")) {
             return Optional.of("iptables is not installed or does not work here (Debian: apt-get install iptables)");
         }
         if (cgroup2Mount().isEmpty()) {
@@ -144,31 +143,9 @@ public final class LoopbackPartitions implements AutoCloseable {
         return Optional.empty();
     }
 
-    private static boolean canRun(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     private static void iptables(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of("iptables", "-w"));
         command.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException(String.join(" ", command) + " failed: " + out.trim());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
+        Commands.run(command);
     }
 }

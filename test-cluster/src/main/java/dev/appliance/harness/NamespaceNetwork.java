@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Machines of their own on one machine: each node in a network namespace with one interface and one address
@@ -28,20 +27,20 @@ public final class NamespaceNetwork implements AutoCloseable {
         if (!"root".equals(System.getProperty("user.name"))) {
             return Optional.of("it needs root to make network namespaces");
         }
-        if (!canRun("ip", "netns", "list")) {
+        if (!Commands.succeeds("ip", "netns", "list")) {
             return Optional.of("iproute2's 'ip netns' does not work here (Debian: apt-get install iproute2)");
         }
-        if (!canRun("nsenter", "--version")) {
+        if (!Commands.succeeds("nsenter", "--version")) {
             return Optional.of("nsenter is missing (Debian: apt-get install util-linux)");
         }
         // A container may list namespaces yet not be allowed to make them, or a bridge: try both.
         String probe = "apx-probe-" + ProcessHandle.current().pid();
-        boolean namespaces = canRun("ip", "netns", "add", probe);
+        boolean namespaces = Commands.succeeds("ip", "netns", "add", probe);
         quietly("ip", "netns", "del", probe);
         if (!namespaces) {
             return Optional.of("this machine does not let us make network namespaces (ip netns add failed)");
         }
-        boolean bridges = canRun("ip", "link", "add", "apxprobe0", "type", "bridge");
+        boolean bridges = Commands.succeeds("ip", "link", "add", "apxprobe0", "type", "bridge");
         quietly("ip", "link", "del", "apxprobe0");
         if (!bridges) {
             return Optional.of("this machine does not let us make a bridge (ip link add type bridge failed)");
@@ -129,32 +128,10 @@ public final class NamespaceNetwork implements AutoCloseable {
     private static void ip(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of("ip"));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes()).trim();
-        try {
-            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException(String.join(" ", command) + " failed: " + out);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
+        Commands.run(command);
     }
 
     private static void quietly(String... command) {
-        canRun(command);
-    }
-
-    private static boolean canRun(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        Commands.succeeds(command);
     }
 }
