@@ -76,7 +76,7 @@ public final class ContainerRunner implements NodeRunner {
 
     @Override
     public Optional<String> whyCannot(String fault) {
-        if (NodeRunner.isPartition(fault)) {
+        if (LoopbackPartitions.NEMESES.contains(fault)) {
             return Optional.of("the partition rules tell nodes apart by the cgroup the harness puts each process in; "
                     + "containers have the engine's own cgroups");
         }

@@ -17,6 +17,8 @@ import java.util.stream.Stream;
  * live in chains of their own, removed by {@link #close()}. Needs root, iptables and a cgroup2 mount.
  */
 public final class LoopbackPartitions implements AutoCloseable {
+    /** The nemeses made of these partitions: runners whose nodes are not in the harness's cgroups cannot take them. */
+    public static final List<String> NEMESES = List.of("partition-primary", "partition-sync", "partition-majority", "bridge");
     private final String filterChain;
     private final String natChain;
     private final Path cgroupRoot;

@@ -16,10 +16,10 @@ public final class NamespaceNetwork implements AutoCloseable {
     public static final String PREFIX = "10.77.0.";
     private static final String BRIDGE = "apxbr0";
     private static final String GATEWAY = PREFIX + "254";
-    private final int count;
+    /** As many as a local cluster may have. */
+    private static final int MOST = 9;
 
-    private NamespaceNetwork(int count) {
-        this.count = count;
+    private NamespaceNetwork() {
     }
 
     /** Why namespaces cannot be made here, if they cannot. */
@@ -50,8 +50,11 @@ public final class NamespaceNetwork implements AutoCloseable {
 
     /** {@code count} namespaces, node i at {@link #host(int) host(i)}, all reachable from here. */
     public static NamespaceNetwork create(int count) throws IOException {
-        removeLeftovers(9);
-        NamespaceNetwork net = new NamespaceNetwork(count);
+        if (count < 1 || count > MOST) {
+            throw new IllegalArgumentException("1 to " + MOST + " namespaces, not " + count);
+        }
+        removeLeftovers();
+        NamespaceNetwork net = new NamespaceNetwork();
         try {
             ip("link", "add", BRIDGE, "type", "bridge");
             ip("addr", "add", GATEWAY + "/24", "dev", BRIDGE);
@@ -105,7 +108,7 @@ public final class NamespaceNetwork implements AutoCloseable {
 
             @Override
             public Optional<String> whyCannot(String fault) {
-                return NodeRunner.isPartition(fault)
+                return LoopbackPartitions.NEMESES.contains(fault)
                         ? Optional.of("the loopback partitions do not reach into namespaces; drills partition there")
                         : Optional.empty();
             }
@@ -114,11 +117,11 @@ public final class NamespaceNetwork implements AutoCloseable {
 
     @Override
     public void close() {
-        removeLeftovers(Math.max(count, 9));
+        removeLeftovers();
     }
 
-    private static void removeLeftovers(int upTo) {
-        for (int i = 1; i <= upTo; i++) {
+    private static void removeLeftovers() {
+        for (int i = 1; i <= MOST; i++) {
             quietly("ip", "netns", "del", namespace(i));
             quietly("ip", "link", "del", "apxv" + i);
         }

@@ -19,11 +19,6 @@ public interface NodeRunner {
     /** Why this runner's nodes cannot take the nemesis {@code fault}, or empty when they can. */
     Optional<String> whyCannot(String fault);
 
-    /** The nemeses that cut the network between nodes (loopback partitions, which need the harness's cgroups). */
-    static boolean isPartition(String fault) {
-        return fault.startsWith("partition") || fault.equals("bridge");
-    }
-
     /** Local processes on this machine: the daemon's JVM with this JVM's class path, postgres as its child. */
     NodeRunner PROCESSES = new NodeRunner() {
         @Override

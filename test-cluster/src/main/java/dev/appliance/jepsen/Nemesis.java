@@ -25,7 +25,7 @@ import java.util.Optional;
 final class Nemesis {
     static final List<String> FAULTS = List.of("kill", "kill-postgres", "pause", "partition-primary", "partition-sync",
             "pause-postgres", "restart-all", "partition-majority", "bridge");
-    static final List<String> PARTITIONS = List.of("partition-primary", "partition-sync", "partition-majority", "bridge");
+    static final List<String> PARTITIONS = LoopbackPartitions.NEMESES;
     /** Faults that need five nodes. */
     static final List<String> FIVE_NODES = List.of("partition-majority", "bridge");
 

@@ -380,29 +380,24 @@ public final class RaftStore implements AutoCloseable, Documents {
         }
     }
 
-    /** Hands Raft leadership to another voter (a planned switchover of the store's leader). */
     /**
      * On the leader, the followers that answered it within the maximum election timeout; elsewhere, none. A
      * leadership transfer to any other member would only stall the leader for the transfer's timeout.
      */
     public Set<MemberId> answeringFollowers() {
         RaftServer.Division d = divisionOrNull();
-        if (d == null || !d.getInfo().isLeader()) {
-            return Set.of();
-        }
-        RoleInfoProto role = d.getInfo().getRoleInfoProto();
-        if (!role.hasLeaderInfo()) {
-            return Set.of();
-        }
         Set<MemberId> out = new java.util.TreeSet<>();
-        for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
-            if (f.getLastRpcElapsedTimeMs() < config.electionTimeoutMax().toMillis()) {
-                out.add(MemberId.of(f.getId().getId().toStringUtf8()));
-            }
+        if (d != null) {
+            followerSilence(d).forEach((member, quiet) -> {
+                if (quiet.compareTo(config.electionTimeoutMax()) < 0) {
+                    out.add(MemberId.of(member));
+                }
+            });
         }
         return out;
     }
 
+    /** Hands Raft leadership to another voter (a planned switchover of the store's leader). */
     public void transferLeadership(MemberId to, Duration timeout) throws IOException {
         RaftClientReply reply = client().admin().transferLeadership(RaftPeerId.valueOf(to.value()), timeout.toMillis());
         if (!reply.isSuccess()) {
@@ -583,18 +578,26 @@ public final class RaftStore implements AutoCloseable, Documents {
      */
     private void watchLinks(RaftServer.Division d) {
         long now = System.nanoTime();
-        Map<String, Duration> silence = new java.util.HashMap<>();
-        RoleInfoProto role = d.getInfo().getRoleInfoProto();
-        if (d.getInfo().isLeader() && role.hasLeaderInfo()) {
-            for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
-                silence.put(f.getId().getId().toStringUtf8(), Duration.ofMillis(f.getLastRpcElapsedTimeMs()));
-            }
-        } else if (lastProbeOk != 0 && d.getInfo().getLeaderId() != null) {
+        Map<String, Duration> silence = followerSilence(d);
+        if (!d.getInfo().isLeader() && lastProbeOk != 0 && d.getInfo().getLeaderId() != null) {
             // Only the link to the leader: the probe goes over it. During an election there is none to judge, and
             // replacing links then would only disturb the vote.
-            silence.put(d.getInfo().getLeaderId().toString(), Duration.ofNanos(now - lastProbeOk));
+            silence = Map.of(d.getInfo().getLeaderId().toString(), Duration.ofNanos(now - lastProbeOk));
         }
         silentLinks.observe(silence, now);
+    }
+
+    /** On the leader, how long ago each follower last answered it; elsewhere, nothing. */
+    private static Map<String, Duration> followerSilence(RaftServer.Division d) {
+        RoleInfoProto role = d.getInfo().getRoleInfoProto();
+        if (!d.getInfo().isLeader() || !role.hasLeaderInfo()) {
+            return Map.of();
+        }
+        Map<String, Duration> out = new java.util.HashMap<>();
+        for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
+            out.put(f.getId().getId().toStringUtf8(), Duration.ofMillis(f.getLastRpcElapsedTimeMs()));
+        }
+        return out;
     }
 
     private void replaceLink(String member) {
