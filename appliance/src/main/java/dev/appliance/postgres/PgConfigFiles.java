@@ -19,6 +19,9 @@ import java.util.stream.Collectors;
  * reloads, and restarts when postgres reports a setting pending a restart.
  */
 final class PgConfigFiles {
+    /** Milliseconds a connection may leave data unacknowledged before the kernel ends it (tcp_user_timeout). */
+    static final long SILENT_PEER_MS = 5000;
+
     /** Whether clients other than the daemon and replication may connect at all. */
     enum ClientAccess { OPEN, CLOSED }
 
@@ -86,6 +89,9 @@ final class PgConfigFiles {
         m.put("wal_receiver_status_interval", "1s");
         m.put("wal_receiver_timeout", "10s");
         m.put("wal_sender_timeout", "10s");
+        // A replication or client connection whose peer went silent (a partition) ends after 5 s, so a fresh
+        // one is made after the heal instead of waiting out TCP's retransmission back-off on the old one.
+        m.put("tcp_user_timeout", Long.toString(SILENT_PEER_MS));
         // A standby whose upstream changes, restarts or is promoted reconnects within 200 ms, not the default 5 s.
         m.put("wal_retrieve_retry_interval", "200ms");
         m.put("recovery_target_timeline", quote("latest"));
@@ -120,7 +126,7 @@ final class PgConfigFiles {
                 m.put("primary_conninfo", quote("host=" + sb.upstreamHost() + " port=" + sb.upstreamPort()
                         + " user=" + PgCredentials.REPLICATION + " passfile=" + layout.passfile()
                         + " application_name=" + s.self() + " connect_timeout=2"
-                        + " keepalives_idle=5 keepalives_interval=2 keepalives_count=3"));
+                        + " keepalives_idle=5 keepalives_interval=2 keepalives_count=3 tcp_user_timeout=" + SILENT_PEER_MS));
                 m.put("primary_slot_name", quote(slotName(s.self())));
             }
         }

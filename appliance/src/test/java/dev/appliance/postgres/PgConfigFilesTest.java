@@ -63,6 +63,7 @@ class PgConfigFilesTest {
         String role = Files.readString(layout.confD().resolve("90-role.conf"));
         assertTrue(role.contains("host=10.0.0.2 port=5433 user=appliance_replication passfile=" + layout.passfile()
                 + " application_name=n1 connect_timeout=2"), role);
+        assertTrue(role.contains("tcp_user_timeout=5000"), "a silent upstream ends the stream, not TCP's back-off: " + role);
         assertTrue(role.contains("primary_slot_name = 'appliance_n1'"), role);
         assertFalse(role.contains("password"), "no secret in the configuration");
         PgConfigFiles.write(layout, SETTINGS, new PgConfigFiles.RoleSettings.AsStandby(null, 0, null),

@@ -254,6 +254,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Leader
         if (!ctx.channel().isOpen()) {
             return;
         }
+        if (cause instanceof io.netty.channel.ConnectTimeoutException) {
+            // Silence, not a refusal: this node may be cut off from a primary that others still reach. Waiting
+            // here would keep the client from the nodes that do reach it; a refused connect (postgres restarting,
+            // or gone with its failover on the way) is retried below instead.
+            metrics.refused("silent_primary");
+            fail(PgWire.CANNOT_CONNECT_NOW, "the primary " + target + " does not answer this node (no reply in "
+                    + CONNECT_TIMEOUT_MS / 1000 + " s): this node may be cut off from it; connect through another "
+                    + "node, or try again");
+            return;
+        }
         if (System.nanoTime() + RETRY_CONNECT_MS * 1_000_000 >= holdDeadline) {
             metrics.refused("unreachable");
             fail(PgWire.CANNOT_CONNECT_NOW, "the primary " + target + " cannot be reached (" + cause.getMessage()

@@ -39,6 +39,13 @@ import org.slf4j.LoggerFactory;
 public final class ProxyService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyService.class);
     private static final Duration RETRY_BIND = Duration.ofSeconds(5);
+    /**
+     * How long a connection to the primary may go unanswered (bytes or keepalive probes unacknowledged) before
+     * the kernel ends it, and its client's connection with it. Without it, a pair through a node cut off from
+     * the primary hangs until the client's own timeout, and after the heal waits out TCP's back-off. A primary
+     * that is only slow still acknowledges at once: the kernel does, whatever postgres is busy with.
+     */
+    static final Duration SILENT_PRIMARY = Duration.ofSeconds(5);
 
     private record Listener(Route route, Channel server, ChannelGroup clients) {
     }
@@ -70,13 +77,21 @@ public final class ProxyService implements AutoCloseable {
             acceptors = new EpollEventLoopGroup(1, new DefaultThreadFactory("proxy-accept", true));
             workers = new EpollEventLoopGroup(threads, new DefaultThreadFactory("proxy", true));
             serverType = EpollServerSocketChannel.class;
-            newSocket = EpollSocketChannel::new;
+            newSocket = ProxyService::primarySocket;
         } else {
             acceptors = new NioEventLoopGroup(1, new DefaultThreadFactory("proxy-accept", true));
             workers = new NioEventLoopGroup(threads, new DefaultThreadFactory("proxy", true));
             serverType = NioServerSocketChannel.class;
             newSocket = NioSocketChannel::new;
         }
+    }
+
+    /** A socket to the primary that ends once the primary stops answering for {@link #SILENT_PRIMARY}. */
+    private static SocketChannel primarySocket() {
+        EpollSocketChannel ch = new EpollSocketChannel();
+        ch.config().setKeepAlive(true).setTcpKeepIdle(2).setTcpKeepIntvl(1).setTcpKeepCnt(3)
+                .setTcpUserTimeout((int) SILENT_PRIMARY.toMillis());
+        return ch;
     }
 
     /** Whether the native epoll transport is in use (else Java NIO). */

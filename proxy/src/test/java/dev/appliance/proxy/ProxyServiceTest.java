@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.appliance.consensus.state.Route;
+import dev.appliance.consensus.store.LoopbackFirewall;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -289,16 +291,7 @@ class ProxyServiceTest {
         // so the kernel drops further connection attempts and a connect hangs (longer than the hold timeout).
         try (ServerSocket dead = new ServerSocket()) {
             dead.bind(new InetSocketAddress("127.0.0.83", 0), 1);
-            List<Socket> filling = new ArrayList<>();
-            try {
-                for (int i = 0; i < 3; i++) {
-                    Socket f = new Socket();
-                    f.connect(new InetSocketAddress("127.0.0.83", dead.getLocalPort()), 300);
-                    filling.add(f);
-                }
-            } catch (IOException full) {
-                // the queue is full: what this test needs
-            }
+            List<Socket> filling = fillAcceptQueue(dead);
             proxy.route(new RouteState.Forward("dead", "127.0.0.83", dead.getLocalPort()));
             try (Socket s = connect()) {
                 s.getOutputStream().write(startupPacket("stuck"));
@@ -313,7 +306,79 @@ class ProxyServiceTest {
         }
     }
 
+    @Test
+    void aPrimaryThatDoesNotAnswerThisNodeGetsA57P03SayingSoAtTheConnectTimeout() throws Exception {
+        try (ServerSocket dead = new ServerSocket()) {
+            dead.bind(new InetSocketAddress("127.0.0.83", 0), 1);
+            List<Socket> filling = fillAcceptQueue(dead);
+            try {
+                proxy.route(new RouteState.Forward("silent", "127.0.0.83", dead.getLocalPort()));
+                try (Socket s = connect()) {
+                    s.setSoTimeout(15_000);
+                    s.getOutputStream().write(startupPacket("cut-off"));
+                    String error = readError(s.getInputStream());
+                    assertTrue(error.contains("57P03") && error.contains("does not answer this node"), error);
+                }
+            } finally {
+                for (Socket f : filling) {
+                    f.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPairWhosePrimaryFallsSilentIsClosedByTheProxyNotLeftHanging() throws Exception {
+        Assumptions.assumeTrue(ProxyService.nativeTransport(), () -> {
+            System.out.println("SKIPPED: the silent-primary timeout needs the native epoll transport");
+            return "no epoll";
+        });
+        try (LoopbackFirewall firewall = LoopbackFirewall.availableOrSkip()) {
+            Channel primaryC = greetingEcho("127.0.0.84", 'C');
+            try {
+                proxy.route(forward(primaryC, "c"));
+                try (Socket s = connect()) {
+                    // Far longer than the proxy's timeout, so only the proxy can end the pair before it.
+                    s.setSoTimeout(30_000);
+                    byte[] sent = startupPacket("pair");
+                    s.getOutputStream().write(sent);
+                    assertEquals('C', greeting(s).name());
+                    readFully(s.getInputStream(), sent.length);
+                    InetSocketAddress c = (InetSocketAddress) primaryC.localAddress();
+                    firewall.dropTo(c.getHostString() + ":" + c.getPort());
+                    s.getOutputStream().write(new byte[] {'Q', 0, 0, 0, 4});
+                    try {
+                        assertEquals(-1, s.getInputStream().read(), "the proxy must close the pair");
+                    } catch (SocketTimeoutException e) {
+                        throw new AssertionError("the pair to a silent primary was still open after 30 s", e);
+                    } catch (java.net.SocketException reset) {
+                        // closed with a reset: closed all the same
+                    }
+                }
+            } finally {
+                firewall.heal();
+                primaryC.close();
+            }
+        }
+    }
+
     // ---- helpers ----
+
+    /** Connects to {@code listener} until its accept queue is full: the kernel then drops further attempts. */
+    private static List<Socket> fillAcceptQueue(ServerSocket listener) {
+        List<Socket> filling = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Socket f = new Socket();
+                f.connect(new InetSocketAddress(listener.getInetAddress(), listener.getLocalPort()), 300);
+                filling.add(f);
+            }
+        } catch (IOException full) {
+            // the queue is full
+        }
+        return filling;
+    }
+
 
     private record Greeting(char name, int pid, int secret) {
     }

@@ -66,7 +66,7 @@ public final class JepsenRun {
         long seed = System.currentTimeMillis();
         String runnerName = "process";
         int nodes = 3;
-        int quiet = 5;
+        Integer quiet = null;
         int held = 8;
         for (int i = 0; i < args.length; i++) {
             try {
@@ -86,7 +86,7 @@ public final class JepsenRun {
             } catch (RuntimeException e) {
                 System.err.println("jepsen: " + e.getMessage() + "\nusage: bin/jepsen [--time 60] [--nemesis "
                         + String.join("|", Nemesis.FAULTS) + "|mix|random|all] [--runs N] [--dir DIR] [--seed N] [--runner process|containers] [--nodes 3|5] "
-                        + "[--quiet 5] [--fault-for 8]");
+                        + "[--quiet 5 (15 for restart-all)] [--fault-for 8]");
                 System.exit(2);
             }
         }
@@ -130,7 +130,8 @@ public final class JepsenRun {
                 Path runDir = dir.resolve(Instant.now().toString().replace(':', '-') + "-" + n + "-" + r);
                 Outcome o;
                 try {
-                    o = run(new Options(Duration.ofSeconds(seconds), n, octet, seed + r, Duration.ofSeconds(quiet),
+                    o = run(new Options(Duration.ofSeconds(seconds), n, octet, seed + r,
+                            Duration.ofSeconds(quiet != null ? quiet : Nemesis.defaultQuietSeconds(n)),
                             Duration.ofSeconds(held), Duration.ofSeconds(60), runner.name(), nodes), runDir);
                 } catch (Exception e) {
                     // The harness could not finish the run (the cluster did not form or heal in time): no verdict.

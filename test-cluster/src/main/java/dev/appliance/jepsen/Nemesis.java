@@ -29,6 +29,14 @@ final class Nemesis {
     /** Faults that need five nodes. */
     static final List<String> FIVE_NODES = List.of("partition-majority", "bridge");
 
+    /**
+     * Seconds of quiet between faults unless chosen: a whole cluster needs 6-8 s after a restart before it
+     * writes again, so 5 s of quiet would only ever measure restarts piled on restarts.
+     */
+    static int defaultQuietSeconds(String nemesis) {
+        return nemesis.equals("restart-all") ? 15 : 5;
+    }
+
     private final LocalCluster cluster;
     private final LoopbackPartitions net;
     private final History history;

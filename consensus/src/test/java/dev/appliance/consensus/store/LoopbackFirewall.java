@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * Cuts traffic on the loopback interface with iptables, in a chain of its own that one flush removes. Needs
- * root and iptables; without them the test is skipped, with the reason printed.
+ * root and iptables; without them the test is skipped, with the reason printed. Shared with the proxy's tests.
  */
-final class LoopbackFirewall implements AutoCloseable {
+public final class LoopbackFirewall implements AutoCloseable {
     private final String chain = "APX_STORE_" + ProcessHandle.current().pid();
 
     private LoopbackFirewall() throws IOException {
@@ -18,7 +18,7 @@ final class LoopbackFirewall implements AutoCloseable {
         run("-I", "INPUT", "1", "-i", "lo", "-j", chain);
     }
 
-    static LoopbackFirewall availableOrSkip() throws IOException {
+    public static LoopbackFirewall availableOrSkip() throws IOException {
         String why = null;
         if (!"root".equals(System.getProperty("user.name"))) {
             why = "it needs root to change iptables rules";
@@ -33,13 +33,13 @@ final class LoopbackFirewall implements AutoCloseable {
     }
 
     /** Drops every packet sent to {@code host:port}: the node there hears nobody. */
-    void dropTo(String hostPort) throws IOException {
+    public void dropTo(String hostPort) throws IOException {
         int colon = hostPort.lastIndexOf(':');
         run("-A", chain, "-d", hostPort.substring(0, colon), "-p", "tcp", "--dport", hostPort.substring(colon + 1),
                 "-j", "DROP");
     }
 
-    void heal() throws IOException {
+    public void heal() throws IOException {
         run("-F", chain);
     }
 
