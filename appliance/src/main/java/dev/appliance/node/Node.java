@@ -118,6 +118,9 @@ public final class Node implements AutoCloseable {
     private Instant confirmedAt;
     private long catchUpIndex;
     private final java.util.concurrent.atomic.AtomicInteger renewalsInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    /** Why renewals fail now (null: they do not), and since when: logged when it changes, not per renewal. */
+    private String renewalProblem;
+    private Instant renewalFailingSince;
     private boolean proposalInFlight;
     private boolean registerInFlight;
     private volatile boolean resigned;
@@ -131,7 +134,7 @@ public final class Node implements AutoCloseable {
     private int failures;
     private ScheduledFuture<?> recheck;
     private boolean transferInFlight;
-    private Instant nextTransferAt = Instant.MIN;
+    private final LeaderPlacement leaderPlacement = new LeaderPlacement();
     private Instant recheckAt = Instant.MAX;
     private volatile boolean closing;
     private final AtomicBoolean closeWatch = new AtomicBoolean();
@@ -340,6 +343,7 @@ public final class Node implements AutoCloseable {
         store.renew(StatusCodec.encode(published, new StatusCodec.NodeFacts(ProcessHandle.current().pid(),
                 pg.pid().orElse(0), config.source() == null ? "" : config.source().toString()))).whenComplete((r, e) -> onLoop(() -> {
             renewalsInFlight.decrementAndGet();
+            renewalOutcome(e == null ? null : rootOf(e), e == null ? r : null);
             if (e == null && r.ok() && (confirmedAt == null || sentAt.isAfter(confirmedAt))) {
                 if (confirmedAt == null || !clock.instant().isBefore(confirmedAt.plus(config.engine().fenceAfter()))) {
                     // The lease had lapsed: the session may have expired and this node been replaced meanwhile.
@@ -350,6 +354,38 @@ public final class Node implements AutoCloseable {
                 publishedFlush = published.pg().flush();
             }
         }));
+    }
+
+    /**
+     * Logs when renewals start failing, fail in another way (another kind of error), or are confirmed again,
+     * not once per renewal. On the loop.
+     */
+    private void renewalOutcome(Throwable failure, WriteResult result) {
+        // A retry failure wraps what the last attempt met (a timeout, no leader, ...): that is the kind worth telling.
+        Throwable last = failure == null || failure.getCause() == null ? failure : failure.getCause();
+        String kind = failure == null ? (result != null && !result.ok() ? "refused " + result.status() : null)
+                : failure.getClass().getSimpleName() + (last == failure ? "" : " after " + last.getClass().getSimpleName());
+        if (Objects.equals(kind, renewalProblem)) {
+            return;
+        }
+        Instant now = clock.instant();
+        if (kind == null) {
+            LOG.info("{}: session renewals are confirmed again, after {} ms of failures", self,
+                    Duration.between(renewalFailingSince, now).toMillis());
+            renewalFailingSince = null;
+        } else {
+            if (renewalFailingSince == null) {
+                renewalFailingSince = now;
+            }
+            String detail = failure != null ? String.valueOf(last.getMessage()) : String.valueOf(result.detail());
+            LOG.warn("{}: a session renewal failed: {}: {} (logged again when the kind of failure changes)", self,
+                    kind, detail.length() > 300 ? detail.substring(0, 300) + "…" : detail);
+        }
+        renewalProblem = kind;
+    }
+
+    private static Throwable rootOf(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     private MemberStatus publishedStatus() {
@@ -534,7 +570,7 @@ public final class Node implements AutoCloseable {
      */
     private void placeRaftLeader(Versioned<ClusterState> state, Map<MemberId, MemberStatus> sessions) {
         Instant now = clock.instant();
-        if (state == null || transferInFlight || now.isBefore(nextTransferAt) || !self.equals(state.value().primary())
+        if (state == null || transferInFlight || !leaderPlacement.due(now) || !self.equals(state.value().primary())
                 || !store.isLeader()) {
             return;
         }
@@ -546,13 +582,13 @@ public final class Node implements AutoCloseable {
         }
         // A member whose session outlives its death would take the transfer's whole timeout, during which the
         // leader takes no writes: only a member answering Raft now is asked.
-        Optional<MemberId> to = candidates.stream()
-                .filter(m -> sessions.containsKey(m) && voters.contains(m) && answering.contains(m)).findFirst();
+        Optional<MemberId> to = leaderPlacement.pick(candidates.stream()
+                .filter(m -> sessions.containsKey(m) && voters.contains(m) && answering.contains(m)).toList());
         if (to.isEmpty()) {
             return;
         }
         transferInFlight = true;
-        nextTransferAt = now.plusSeconds(10);
+        leaderPlacement.offered(now);
         CompletableFuture.runAsync(() -> {
             try {
                 store.transferLeadership(to.get(), Duration.ofSeconds(3));
@@ -562,10 +598,13 @@ public final class Node implements AutoCloseable {
         }).whenComplete((r, e) -> onLoop(() -> {
             transferInFlight = false;
             if (e == null) {
+                leaderPlacement.succeeded();
                 LOG.info("{}: moved the Raft leadership to {}, off the primary's node", self, to.get());
             } else {
-                LOG.info("{}: moving the Raft leadership to {} failed ({}); trying again later", self, to.get(),
-                        e.getMessage());
+                leaderPlacement.failed(to.get(), clock.instant());
+                LOG.info("{}: moving the Raft leadership to {} failed ({}); trying again in {} s at the earliest",
+                        self, to.get(), e.getMessage(),
+                        Duration.between(clock.instant(), leaderPlacement.nextAt()).toSeconds());
             }
         }));
     }

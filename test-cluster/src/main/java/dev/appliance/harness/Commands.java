@@ -19,8 +19,8 @@ public final class Commands {
         }
     }
 
-    /** Runs {@code command}; unless it exits 0, throws with what it printed. */
-    public static void run(List<String> command) throws IOException {
+    /** Runs {@code command} and returns what it printed; unless it exits 0, throws with that. */
+    public static String run(List<String> command) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()).trim();
         try {
@@ -31,6 +31,7 @@ public final class Commands {
             if (p.exitValue() != 0) {
                 throw new IOException(String.join(" ", command) + " failed: " + out);
             }
+            return out;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);

@@ -491,8 +491,36 @@ public final class LocalCluster implements AutoCloseable {
             }
             Thread.sleep(500);
         }
+        saveViews();
         throw new IOException("the cluster was not healthy within " + limit.toSeconds() + " s (" + problem + "); see the "
-                + "daemons' logs in " + dir + "/n*/daemon.log");
+                + "daemons' logs in " + dir + "/n*/daemon.log, and next to each its own view (view.json) and threads "
+                + "(threads.txt)");
+    }
+
+    /** Next to each running node's log: its own view of the cluster, and its threads where they can be read. */
+    private void saveViews() {
+        String token = token().orElse("");
+        for (NodeSpec n : nodes) {
+            NodeHandle h = handle(n.id()).orElse(null);
+            if (h == null || !h.alive()) {
+                continue;
+            }
+            try {
+                ApiClient.Answer a = new ApiClient(List.of(n.api()), token).get("/cluster");
+                Files.writeString(n.log().resolveSibling("view.json"), a.ok() ? a.body().toPrettyString() : a.error());
+            } catch (IOException e) {
+                quietlyWrite(n.log().resolveSibling("view.json"), "no answer: " + e.getMessage());
+            }
+            h.threads().ifPresent(t -> quietlyWrite(n.log().resolveSibling("threads.txt"), t));
+        }
+    }
+
+    private static void quietlyWrite(Path file, String text) {
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            // a post-mortem aid only: the error the caller throws says what matters
+        }
     }
 
     private boolean healthy(JsonNode s) {

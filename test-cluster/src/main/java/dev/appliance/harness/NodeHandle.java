@@ -24,6 +24,11 @@ public interface NodeHandle extends AutoCloseable {
     /** Waits for the daemon to exit and returns its exit code, or -1 if it still runs after {@code timeout}. */
     int awaitExit(Duration timeout) throws IOException, InterruptedException;
 
+    /** The daemon's threads and their stacks, where they can be read (a local JVM: jcmd), for a post-mortem. */
+    default java.util.Optional<String> threads() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close() throws IOException, InterruptedException;
 }

@@ -124,6 +124,15 @@ public final class NodeProcess implements NodeHandle {
     }
 
     @Override
+    public java.util.Optional<String> threads() {
+        try {
+            return java.util.Optional.of(Commands.run(List.of("jcmd", Long.toString(process.pid()), "Thread.print")));
+        } catch (IOException e) {
+            return java.util.Optional.of("no thread dump: " + e.getMessage());
+        }
+    }
+
+    @Override
     public String where() {
         return "pid " + process.pid();
     }
