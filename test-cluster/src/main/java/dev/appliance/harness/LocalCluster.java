@@ -493,11 +493,11 @@ public final class LocalCluster implements AutoCloseable {
         }
         saveViews();
         throw new IOException("the cluster was not healthy within " + limit.toSeconds() + " s (" + problem + "); see the "
-                + "daemons' logs in " + dir + "/n*/daemon.log, and next to each its own view (view.json) and threads "
-                + "(threads.txt)");
+                + "daemons' logs in " + dir + "/n*/daemon.log, and next to each what it said of itself and of the cluster "
+                + "(status.json, cluster.json) and its threads (threads.txt)");
     }
 
-    /** Next to each running node's log: its own view of the cluster, and its threads where they can be read. */
+    /** Next to each running node's log: what it says of itself and of the cluster, and its threads if readable. */
     private void saveViews() {
         String token = token().orElse("");
         for (NodeSpec n : nodes) {
@@ -505,11 +505,15 @@ public final class LocalCluster implements AutoCloseable {
             if (h == null || !h.alive()) {
                 continue;
             }
-            try {
-                ApiClient.Answer a = new ApiClient(List.of(n.api()), token).get("/cluster");
-                Files.writeString(n.log().resolveSibling("view.json"), a.ok() ? a.body().toPrettyString() : a.error());
-            } catch (IOException e) {
-                quietlyWrite(n.log().resolveSibling("view.json"), "no answer: " + e.getMessage());
+            // /status is the node itself (its decision, postgres, Raft role and leader), /cluster its view of all.
+            for (String endpoint : List.of("/status", "/cluster")) {
+                Path file = n.log().resolveSibling(endpoint.substring(1) + ".json");
+                try {
+                    ApiClient.Answer a = new ApiClient(List.of(n.api()), token).get(endpoint);
+                    quietlyWrite(file, a.ok() ? a.body().toPrettyString() : a.error());
+                } catch (IOException e) {
+                    quietlyWrite(file, "no answer: " + e.getMessage());
+                }
             }
             h.threads().ifPresent(t -> quietlyWrite(n.log().resolveSibling("threads.txt"), t));
         }
