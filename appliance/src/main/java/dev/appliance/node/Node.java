@@ -363,7 +363,7 @@ public final class Node implements AutoCloseable {
     private void renewalOutcome(Throwable failure, WriteResult result) {
         // A retry failure wraps what the last attempt met (a timeout, no leader, ...): that is the kind worth telling.
         Throwable last = failure == null || failure.getCause() == null ? failure : failure.getCause();
-        String kind = failure == null ? (result != null && !result.ok() ? "refused " + result.status() : null)
+        String kind = failure == null ? (result.ok() ? null : "refused " + result.status())
                 : failure.getClass().getSimpleName() + (last == failure ? "" : " after " + last.getClass().getSimpleName());
         if (Objects.equals(kind, renewalProblem)) {
             return;
