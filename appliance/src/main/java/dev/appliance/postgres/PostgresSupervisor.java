@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class PostgresSupervisor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresSupervisor.class);
     public static final Duration DEFAULT_HANG_TIMEOUT = Duration.ofSeconds(4);
+    /** How long a start waits for the backends of a killed postmaster to leave before it judges its lock files. */
+    static final Duration STALE_LOCK_WAIT = Duration.ofSeconds(5);
     private static final List<String> DIVERGENCE = List.of("is not in this server's history",
             "forked off current database system timeline", "is not a child of this server's history",
             "of the primary is behind recovery timeline", "database system identifier differs");
@@ -685,6 +687,7 @@ public final class PostgresSupervisor implements AutoCloseable {
         receivedTimeline = 0;
         stoppedAt = null;
         cleanShutdownAt = null;
+        StaleLockFiles.remove(layout.pgdata(), layout.socketDir(), STALE_LOCK_WAIT);
         process = PostgresProcess.start(osUser, List.of(bin.tool("postgres").toString(), "-D", layout.pgdata().toString(),
                 "-c", "config_file=" + layout.configFile()), this::onPostgresLog);
         long deadline = System.nanoTime() + startTimeout.toNanos();

@@ -318,6 +318,59 @@ class PostgresSupervisorTest {
         }
     }
 
+    /**
+     * A container killed and started again: postgres's lock files survive on the volume and name a pid that, in the
+     * new PID namespace, belongs to some other live process (a thread of the daemon's JVM, in the CI run that found
+     * it). Postgres alone refuses to start for as long as that process lives.
+     */
+    @Test
+    void lockFilesNamingAnotherLiveProcessDoNotKeepPostgresDown() throws Exception {
+        try (PgTestNodes nodes = PgTestNodes.create(79, 1)) {
+            PostgresSupervisor pg = runningPrimary(nodes);
+            PgLayout layout = pg.layout();
+            Path pidFile = layout.pgdata().resolve("postmaster.pid");
+            Path socketLock = layout.socketDir().resolve(".s.PGSQL." + nodes.port(0) + ".lock");
+            String pidLines = Files.readString(pidFile);
+            String socketLines = Files.readString(socketLock);
+            List<ProcessHandle> tree = postgresTree(pg);
+            tree.forEach(ProcessHandle::destroyForcibly);
+            await("the killed postgres gone", () -> tree.stream().noneMatch(ProcessHandle::isAlive), WAIT);
+            // postgres's own user: a process of another user reads as gone to postgres (kill answers EPERM).
+            Process bystander = new ProcessBuilder(ProcessRunner.asUser(pg.osUser, true, List.of("sleep", "120"))).start();
+            try {
+                String pid = Long.toString(bystander.pid());
+                Files.writeString(pidFile, pid + pidLines.substring(pidLines.indexOf('\n')));
+                Files.writeString(socketLock, pid + socketLines.substring(socketLines.indexOf('\n')));
+                pg.startAsPrimary(Set.of(), false);
+                assertEquals(PgState.PRIMARY, pg.observe().state());
+                assertTrue(bystander.isAlive(), "the process the stale files named is left alone");
+                assertNotEquals(pid, Files.readAllLines(pidFile).get(0), "postgres wrote its own lock file");
+            } finally {
+                bystander.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void lockFilesOfAPostgresThatStillRunsAreKept() throws Exception {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "appliance-locks-");
+        Path pgdata = Files.createDirectories(dir.resolve("pgdata"));
+        Path sockets = Files.createDirectories(dir.resolve("run"));
+        Path pidFile = Files.writeString(pgdata.resolve("postmaster.pid"), "1\n");
+        Path socketLock = Files.writeString(sockets.resolve(".s.PGSQL.5432.lock"), "1\n");
+        Process inside = new ProcessBuilder("sleep", "120").directory(pgdata.toFile()).start();
+        try {
+            assertEquals(List.of(inside.pid()), StaleLockFiles.processesIn(pgdata));
+            assertEquals(List.of(), StaleLockFiles.remove(pgdata, sockets, Duration.ofMillis(300)),
+                    "a process works in the data directory: its postgres may still run");
+            assertTrue(Files.exists(pidFile) && Files.exists(socketLock));
+        } finally {
+            inside.destroyForcibly();
+            inside.waitFor(10, TimeUnit.SECONDS);
+        }
+        assertEquals(Set.of(pidFile, socketLock), Set.copyOf(StaleLockFiles.remove(pgdata, sockets, Duration.ofSeconds(5))));
+    }
+
     @Test
     void aHungPostgresReadsAsDownAndIsKilledWithItsBackendsWhenStartedAgain() throws Exception {
         try (PgTestNodes nodes = PgTestNodes.create(76, 1)) {
