@@ -77,6 +77,8 @@ import org.slf4j.LoggerFactory;
 public final class Node implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Node.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** How often the replication slots are checked against postgres when nothing changed. */
+    private static final Duration SLOTS_RECHECK = Duration.ofSeconds(30);
     private static final long CLOSE_WATCH_MS = 20;
     private static final int MAX_RENEWALS_IN_FLIGHT = 3;
     private static final Duration CLOSE_WATCH_FOR = Duration.ofSeconds(3);
@@ -127,8 +129,10 @@ public final class Node implements AutoCloseable {
     private boolean cyclePending;
     private volatile Decision last;
     private String lastLogged = "";
+    /** The downstreams whose slots postgres (pid slotsForPid) was last found to hold; null when not known. */
     private Set<MemberId> slotsEnsured;
     private long slotsForPid = -1;
+    private Instant slotsEnsuredAt = Instant.MIN;
     private PostgresActions.Work failedWork;
     private Instant retryAfter = Instant.MIN;
     private int failures;
@@ -669,7 +673,9 @@ public final class Node implements AutoCloseable {
         if (state != null && local.isRunning()) {
             Set<MemberId> downstreams = Topology.downstreamsOf(self, state.value(), sessions);
             long pid = pg.pid().orElse(-1);
-            if (!downstreams.equals(slotsEnsured) || pid != slotsForPid) {
+            // Also now and then: a slot dropped behind the daemon's back (by hand) is made again.
+            boolean due = !clock.instant().isBefore(slotsEnsuredAt.plus(SLOTS_RECHECK));
+            if (!downstreams.equals(slotsEnsured) || pid != slotsForPid || due) {
                 submit(new PostgresActions.Work.Slots(downstreams));
                 return;
             }
@@ -732,6 +738,7 @@ public final class Node implements AutoCloseable {
             if (work instanceof PostgresActions.Work.Slots s) {
                 slotsEnsured = s.downstreams();
                 slotsForPid = pg.pid().orElse(-1);
+                slotsEnsuredAt = clock.instant();
             }
             if (work instanceof PostgresActions.Work.PeerHosts h) {
                 peerHostsApplied = h.hosts();
@@ -741,6 +748,10 @@ public final class Node implements AutoCloseable {
                 failures = 0;
             }
             return;
+        }
+        if (work instanceof PostgresActions.Work.Slots) {
+            // It may have dropped some slots before it failed: what postgres holds is not known any more.
+            slotsEnsured = null;
         }
         failures = work.equals(failedWork) ? failures + 1 : 1;
         failedWork = work;

@@ -41,6 +41,8 @@ public final class PostgresSupervisor implements AutoCloseable {
     public static final Duration DEFAULT_HANG_TIMEOUT = Duration.ofSeconds(4);
     /** How long a start waits for the backends of a killed postmaster to leave before it judges its lock files. */
     static final Duration STALE_LOCK_WAIT = Duration.ofSeconds(5);
+    /** postgres's SQLSTATE for "replication slot ... is active for PID ...". */
+    private static final String OBJECT_IN_USE = "55006";
     private static final List<String> DIVERGENCE = List.of("is not in this server's history",
             "forked off current database system timeline", "is not a child of this server's history",
             "of the primary is behind recovery timeline", "database system identifier differs");
@@ -462,31 +464,46 @@ public final class PostgresSupervisor implements AutoCloseable {
 
     // ---- replication slots ----
 
-    /** Keeps exactly one physical slot per member in {@code downstreams}; other appliance slots are dropped. */
+    /**
+     * Keeps one physical slot per member in {@code downstreams} and drops the other appliance slots, except those
+     * in use: a walsender still streams from it (a standby that has not yet noticed its new upstream, or one whose
+     * connection is gone but not yet timed out), and the slot goes once it is free, at a later call.
+     */
     public synchronized void ensureSlots(Set<MemberId> downstreams) throws IOException {
         Set<String> wanted = new TreeSet<>();
         downstreams.forEach(m -> wanted.add(PgConfigFiles.slotName(m)));
         try (Statement st = control().createStatement()) {
-            Map<String, Boolean> existing = new TreeMap<>();
-            try (ResultSet rs = st.executeQuery("SELECT slot_name, active FROM pg_replication_slots "
+            Set<String> existing = new TreeSet<>();
+            try (ResultSet rs = st.executeQuery("SELECT slot_name FROM pg_replication_slots "
                     + "WHERE slot_type = 'physical' AND slot_name LIKE 'appliance\\_%'")) {
                 while (rs.next()) {
-                    existing.put(rs.getString(1), rs.getBoolean(2));
+                    existing.add(rs.getString(1));
                 }
             }
             for (String slot : wanted) {
-                if (!existing.containsKey(slot)) {
+                if (!existing.contains(slot)) {
                     st.execute("SELECT pg_create_physical_replication_slot('" + slot + "', true)");
                 }
             }
-            for (Map.Entry<String, Boolean> e : existing.entrySet()) {
-                if (!wanted.contains(e.getKey()) && !e.getValue()) {
-                    st.execute("SELECT pg_drop_replication_slot('" + e.getKey() + "')");
+            for (String slot : existing) {
+                if (!wanted.contains(slot)) {
+                    dropUnlessInUse(st, slot);
                 }
             }
         } catch (SQLException e) {
             dropControl();
             throw new IOException("keeping replication slots failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Drops {@code slot}; one a walsender holds (it may have taken it since the list was read) is left. */
+    private static void dropUnlessInUse(Statement st, String slot) throws SQLException {
+        try {
+            st.execute("SELECT pg_drop_replication_slot('" + slot + "')");
+        } catch (SQLException e) {
+            if (!OBJECT_IN_USE.equals(e.getSQLState())) {
+                throw e;
+            }
         }
     }
 

@@ -95,6 +95,15 @@ class PostgresSupervisorTest {
             assertFalse(nodes.node(0).reconfigurePrimary(Set.of(nodes.id(2)), false), "changing the sync needs no restart");
             await("the new sync in effect", () -> "sync".equals(row(statusOf(nodes, 0), nodes.id(2)).syncState()), WAIT);
             assertEquals(Set.of(nodes.id(2)), nodes.node(0).observe().syncRequired());
+
+            // Slots the standbys stream from are in use: dropping them is refused, and that is no failure.
+            nodes.node(0).ensureSlots(Set.of());
+            assertEquals(2, count(nodes, 0, "SELECT count(*) FROM pg_replication_slots WHERE active"));
+            nodes.node(2).stop();
+            await("the stopped standby's slot free", () -> count(nodes, 0,
+                    "SELECT count(*) FROM pg_replication_slots WHERE active") == 1, WAIT);
+            nodes.node(0).ensureSlots(Set.of(nodes.id(1)));
+            assertEquals(1, count(nodes, 0, "SELECT count(*) FROM pg_replication_slots"), "the free slot is dropped");
         }
     }
 
