@@ -193,9 +193,14 @@ public final class ClusterJson {
                     .put("flush", r.flush().toString()).put("flushLagMs", r.flushLag() == null ? null : r.flushLag().toMillis())
                     .put("syncState", r.syncState());
         }
-        out.putObject("raft").put("role", view.raft().role()).put("leader", view.raft().leader() == null ? null
-                        : view.raft().leader().value()).put("term", view.raft().term())
+        ObjectNode raft = out.putObject("raft").put("role", view.raft().role()).put("leader", view.raft().leader() == null
+                        ? null : view.raft().leader().value()).put("term", view.raft().term())
                 .put("majorityReachable", view.raft().majorityReachable()).put("appliedIndex", view.raft().appliedIndex());
+        if (!view.raft().followers().isEmpty()) {
+            ArrayNode followers = raft.putArray("followers");
+            view.raft().followers().forEach(f -> followers.addObject().put("id", f.member().value())
+                    .put("lastAnswerMs", f.lastAnswerMs()).put("matchIndex", f.matchIndex()).put("nextIndex", f.nextIndex()));
+        }
         return out;
     }
 

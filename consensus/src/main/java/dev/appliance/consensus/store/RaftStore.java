@@ -96,6 +96,7 @@ public final class RaftStore implements AutoCloseable, Documents {
     private volatile RaftClient probeClient;
     private final java.util.concurrent.ExecutorService relink;
     private final SilentLinks silentLinks;
+    private final StalledFollowers stalledFollowers = new StalledFollowers();
 
     /** A local watcher: events arrive in log order on its executor (which must run one task at a time). */
     public static final class Subscription implements AutoCloseable {
@@ -306,7 +307,7 @@ public final class RaftStore implements AutoCloseable, Documents {
     /** This node's view of itself, refreshed every {@value #MONITOR_PERIOD_MS} ms. */
     public ViewStatus view() {
         ViewStatus v = view.get();
-        return v != null ? v : new ViewStatus("STARTING", null, 0, false, store.appliedIndex());
+        return v != null ? v : new ViewStatus("STARTING", null, 0, false, store.appliedIndex(), List.of());
     }
 
     public boolean isLeader() {
@@ -569,7 +570,27 @@ public final class RaftStore implements AutoCloseable, Documents {
         RoleInfoProto role = d.getInfo().getRoleInfoProto();
         RaftPeerId leader = d.getInfo().getLeaderId();
         return new ViewStatus(role.getRole().name(), leader == null ? null : MemberId.of(leader.toString()),
-                d.getInfo().getCurrentTerm(), reachable, store.appliedIndex());
+                d.getInfo().getCurrentTerm(), reachable, store.appliedIndex(), followers(d));
+    }
+
+    /** On the leader, each follower's replication as Ratis reports it; elsewhere none. */
+    private static List<ViewStatus.Follower> followers(RaftServer.Division d) {
+        RoleInfoProto role = d.getInfo().getRoleInfoProto();
+        if (!d.getInfo().isLeader() || !role.hasLeaderInfo()) {
+            return List.of();
+        }
+        List<org.apache.ratis.proto.RaftProtos.ServerRpcProto> infos = role.getLeaderInfo().getFollowerInfoList();
+        long[] match = d.getInfo().getFollowerMatchIndices();
+        long[] next = d.getInfo().getFollowerNextIndices();
+        // Both arrays follow the leader's list of followers, read apart from it: a membership change in between
+        // would pair an index with the wrong member, so then the indices are left out.
+        boolean aligned = match != null && next != null && match.length == infos.size() && next.length == infos.size();
+        List<ViewStatus.Follower> out = new ArrayList<>();
+        for (int i = 0; i < infos.size(); i++) {
+            out.add(new ViewStatus.Follower(MemberId.of(infos.get(i).getId().getId().toStringUtf8()),
+                    infos.get(i).getLastRpcElapsedTimeMs(), aligned ? match[i] : -1, aligned ? next[i] : -1));
+        }
+        return out;
     }
 
     /**
@@ -584,7 +605,13 @@ public final class RaftStore implements AutoCloseable, Documents {
             // replacing links then would only disturb the vote.
             silence = Map.of(d.getInfo().getLeaderId().toString(), Duration.ofNanos(now - lastProbeOk));
         }
-        silentLinks.observe(silence, now);
+        Map<String, Duration> stalled = Map.of();
+        if (d.getInfo().isLeader()) {
+            stalled = stalledFollowers.observe(followers(d), store.appliedIndex(), now);
+        } else {
+            stalledFollowers.reset();
+        }
+        silentLinks.observe(silence, stalled, now);
     }
 
     /** On the leader, how long ago each follower last answered it; elsewhere, nothing. */

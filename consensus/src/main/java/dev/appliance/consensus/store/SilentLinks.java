@@ -43,38 +43,57 @@ final class SilentLinks {
 
     /** How long each member has been silent, as this node last saw it; members not listed are not judged. */
     void observe(Map<String, Duration> silence, long nowNanos) {
-        silence.forEach((member, quiet) -> {
+        observe(silence, Map.of(), nowNanos);
+    }
+
+    /**
+     * @param silence how long each member has been silent
+     * @param stalled on the leader, how long each follower that is behind has taken no log entry; a link that
+     *                carries heartbeats but no log is replaced as a silent one is
+     */
+    void observe(Map<String, Duration> silence, Map<String, Duration> stalled, long nowNanos) {
+        Set<String> members = new java.util.TreeSet<>(silence.keySet());
+        members.addAll(stalled.keySet());
+        for (String member : members) {
             if (member.equals(self)) {
-                return;
+                continue;
             }
-            if (quiet.compareTo(silentAfter) < 0) {
+            Duration silent = silence.getOrDefault(member, Duration.ZERO);
+            Duration stuck = stalled.getOrDefault(member, Duration.ZERO);
+            if (silent.compareTo(silentAfter) < 0 && stuck.compareTo(silentAfter) < 0) {
                 if (replaced.remove(member) != null) {
                     LOG.info("{}: the Raft link to {} carries traffic again", self, member);
                 }
-                return;
+                continue;
             }
-            Long last = replaced.get(member);
-            if (last != null && nowNanos - last < every.toNanos()) {
-                return;
+            replace(member, silent.compareTo(silentAfter) >= 0
+                    ? "nothing heard over the Raft link to " + member + " for " + silent.toMillis() + " ms"
+                    : member + " answers but has taken no log entry for " + stuck.toMillis() + " ms (its match "
+                            + "index stands still while the leader is ahead)", nowNanos);
+        }
+    }
+
+    private void replace(String member, String why, long nowNanos) {
+        Long last = replaced.get(member);
+        if (last != null && nowNanos - last < every.toNanos()) {
+            return;
+        }
+        if (!replacing.add(member)) {
+            return;
+        }
+        if (last == null) {
+            LOG.info("{}: {}; replacing its connection (and again every {} ms while this lasts), so that it carries "
+                    + "traffic soon after the network returns", self, why, every.toMillis());
+        }
+        replaced.put(member, nowNanos);
+        executor.execute(() -> {
+            try {
+                reconnect.accept(member);
+            } catch (RuntimeException e) {
+                LOG.debug("{}: replacing the Raft link to {} failed: {}", self, member, e.toString());
+            } finally {
+                replacing.remove(member);
             }
-            if (!replacing.add(member)) {
-                return;
-            }
-            if (last == null) {
-                LOG.info("{}: nothing heard over the Raft link to {} for {} ms; replacing its connection (and again "
-                        + "every {} ms while it stays silent), so that it carries traffic soon after the network "
-                        + "returns", self, member, quiet.toMillis(), every.toMillis());
-            }
-            replaced.put(member, nowNanos);
-            executor.execute(() -> {
-                try {
-                    reconnect.accept(member);
-                } catch (RuntimeException e) {
-                    LOG.debug("{}: replacing the Raft link to {} failed: {}", self, member, e.toString());
-                } finally {
-                    replacing.remove(member);
-                }
-            });
         });
     }
 }

@@ -339,9 +339,17 @@ class RaftStoreTest {
             }
             assertFalse(follower.document("during/9").isPresent());
             assertFalse(follower.view().majorityReachable());
+            MemberId cutOff = follower.config().self();
+            TestCluster.await("the leader reports the follower behind and silent", WAIT, () -> {
+                ViewStatus.Follower f = followerAsLeaderSees(leader, cutOff);
+                return f.lastAnswerMs() > 1000 && f.matchIndex() >= 0 && f.matchIndex() < leader.appliedIndex();
+            });
             firewall.heal();
             TestCluster.await("the follower catches up after the heal", WAIT,
                     () -> follower.document("during/9").isPresent() && follower.view().majorityReachable());
+            TestCluster.await("the leader reports the follower caught up", WAIT,
+                    () -> followerAsLeaderSees(leader, cutOff).matchIndex() >= follower.appliedIndex());
+            assertEquals(List.of(), follower.view().followers(), "only the leader reports followers");
         }
     }
 
@@ -376,6 +384,11 @@ class RaftStoreTest {
     }
 
     /** A follower that heard the leader, now hearing nobody. */
+    private static ViewStatus.Follower followerAsLeaderSees(RaftStore leader, MemberId member) {
+        return leader.view().followers().stream().filter(f -> f.member().equals(member)).findFirst()
+                .orElseThrow(() -> new AssertionError("the leader lists no follower " + member + ": " + leader.view()));
+    }
+
     private static RaftStore cutOffAFollower(TestCluster c, RaftStore leader, LoopbackFirewall firewall) throws IOException {
         RaftStore follower = c.nodes.values().stream().filter(s -> s != leader).findFirst().orElseThrow();
         TestCluster.await("the follower hears the leader", WAIT, () -> follower.view().majorityReachable());
