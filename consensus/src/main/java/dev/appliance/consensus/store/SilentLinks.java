@@ -82,8 +82,8 @@ final class SilentLinks {
             return;
         }
         if (last == null) {
-            LOG.info("{}: {}; replacing its connection (and again every {} ms while this lasts), so that it carries "
-                    + "traffic soon after the network returns", self, why, every.toMillis());
+            LOG.info("{}: {}; replacing its connection (and again every {} ms while this lasts): a fresh one "
+                    + "carries traffic as soon as the network lets it", self, why, every.toMillis());
         }
         replaced.put(member, nowNanos);
         executor.execute(() -> {
