@@ -96,10 +96,15 @@ final class ReplicaRules {
                     Reason.of(ReasonCode.CLONING, "from " + s.cloneSource() + ", replacing a bootstrap database that "
                             + "never served")));
         }
-        if (pg.state() == PgState.STANDBY && pg.upstreamLacksWal() && !pg.diverged()) {
-            // Nothing else will bring that WAL back; a fresh clone starts from where its source is now.
+        boolean stoppedOrStandby = pg.state() == PgState.STANDBY || pg.state() == PgState.STOPPED;
+        if (stoppedOrStandby && pg.upstreamLacksWal() && !pg.diverged()) {
+            // Nothing else will bring that WAL back; a fresh clone starts from where its source is now. Stopped
+            // counts too: the clone stops postgres first, and the finding holds until the next start or rebuild
+            // (the supervisor clears it then). Judged on STANDBY alone, the stop undid the decision, postgres
+            // started again, met the same refusal, and the node went round that loop without ever cloning.
             return Optional.of(Verdict.hold(new PostgresTarget.Clone(s.cloneSource(), upstream, st.generation()),
-                    Reason.of(ReasonCode.RECLONING, pg.upstream() + " no longer has the WAL this node needs next; "
+                    Reason.of(ReasonCode.RECLONING, (pg.upstream() != null ? pg.upstream() : "the upstream")
+                            + " no longer has the WAL this node needs next; "
                             + "cloning afresh from " + s.cloneSource())));
         }
         if (pg.state() == PgState.PRIMARY || pg.diverged()) {

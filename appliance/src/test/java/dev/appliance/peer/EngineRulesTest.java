@@ -545,6 +545,11 @@ class EngineRulesTest {
                             .local(standbyPg("n4", 100).upstreamLacksWal()).live("n2", primaryPg(180))
                             .live("n4", standbyPg("n2", 180)),
                     all(holds(RECLONING), postgres(new PostgresTarget.Clone(id("n4"), id("n4"), 4)))),
+                when("R5 the re-clone holds once postgres is stopped for it (it stops before it clones)",
+                    at("n3").state(state().gen(4).primary("n2").sync("n4").asyncs("n3"))
+                            .local(stoppedPg(100).upstreamLacksWal()).live("n2", primaryPg(180))
+                            .live("n4", standbyPg("n2", 180)),
+                    all(holds(RECLONING), postgres(new PostgresTarget.Clone(id("n4"), id("n4"), 4)))),
                 when("R5 an async an operator asked to rebuild is re-cloned, though its data could follow",
                     at("n3").state(state().gen(4).primary("n2").sync("n4").asyncs("n3"))
                             .local(standbyPg("n4", 180).rebuildRequested()).live("n2", primaryPg(180))

@@ -42,6 +42,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftConfiguration;
@@ -355,6 +356,10 @@ public final class RaftStore implements AutoCloseable, Documents {
             if (!added.isSuccess()) {
                 throw new IOException("could not give " + id + " at " + address + " the group: " + added.getException());
             }
+        } catch (AlreadyExistsException e) {
+            // The client's retry of an add that took longer than it waited (seen on a loaded machine): the first
+            // attempt gave the group, which is all this step is for.
+            LOG.info("{} already has the group; going on to the configuration change", id);
         }
         setConfiguration(voters, listeners);
     }
