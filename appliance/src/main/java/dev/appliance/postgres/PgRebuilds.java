@@ -290,7 +290,7 @@ public final class PgRebuilds {
         ProcessRunner.Result r = null;
         // Backends of a killed postmaster may hold its shared memory for a moment after it died.
         for (int attempt = 0; attempt < 10; attempt++) {
-            StaleLockFiles.remove(l.pgdata(), l.socketDir(), PostgresSupervisor.STALE_LOCK_WAIT);
+            StaleLockFiles.remove(l.pgdata(), l.socketDir(), StaleLockFiles.BACKENDS_WAIT);
             r = ProcessRunner.run(pg.osUser, single, Map.of(), l.nodeDir(), 3600, line -> LOG.debug("single-user: {}", line));
             if (r.ok() || !r.output().contains("is still in use")) {
                 break;

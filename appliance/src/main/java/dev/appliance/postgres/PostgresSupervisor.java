@@ -39,8 +39,6 @@ import org.slf4j.LoggerFactory;
 public final class PostgresSupervisor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresSupervisor.class);
     public static final Duration DEFAULT_HANG_TIMEOUT = Duration.ofSeconds(4);
-    /** How long a start waits for the backends of a killed postmaster to leave before it judges its lock files. */
-    static final Duration STALE_LOCK_WAIT = Duration.ofSeconds(5);
     /** postgres's SQLSTATE for "replication slot ... is active for PID ...". */
     private static final String OBJECT_IN_USE = "55006";
     private static final List<String> DIVERGENCE = List.of("is not in this server's history",
@@ -704,7 +702,7 @@ public final class PostgresSupervisor implements AutoCloseable {
         receivedTimeline = 0;
         stoppedAt = null;
         cleanShutdownAt = null;
-        StaleLockFiles.remove(layout.pgdata(), layout.socketDir(), STALE_LOCK_WAIT);
+        StaleLockFiles.remove(layout.pgdata(), layout.socketDir(), StaleLockFiles.BACKENDS_WAIT);
         process = PostgresProcess.start(osUser, List.of(bin.tool("postgres").toString(), "-D", layout.pgdata().toString(),
                 "-c", "config_file=" + layout.configFile()), this::onPostgresLog);
         long deadline = System.nanoTime() + startTimeout.toNanos();

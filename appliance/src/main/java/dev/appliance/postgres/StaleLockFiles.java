@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
 final class StaleLockFiles {
     private static final Logger LOG = LoggerFactory.getLogger(StaleLockFiles.class);
     private static final Path PROC = Path.of("/proc");
+    /** How long a start waits for the backends of a killed postmaster to leave before it judges the files. */
+    static final Duration BACKENDS_WAIT = Duration.ofSeconds(5);
 
     private StaleLockFiles() {
     }

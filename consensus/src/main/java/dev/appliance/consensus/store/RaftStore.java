@@ -394,11 +394,11 @@ public final class RaftStore implements AutoCloseable, Documents {
         RaftServer.Division d = divisionOrNull();
         Set<MemberId> out = new java.util.TreeSet<>();
         if (d != null) {
-            followerSilence(d).forEach((member, quiet) -> {
-                if (quiet.compareTo(config.electionTimeoutMax()) < 0) {
-                    out.add(MemberId.of(member));
+            for (ViewStatus.Follower f : followers(d)) {
+                if (f.lastAnswerMs() < config.electionTimeoutMax().toMillis()) {
+                    out.add(f.member());
                 }
-            });
+            }
         }
         return out;
     }
@@ -543,8 +543,9 @@ public final class RaftStore implements AutoCloseable, Documents {
             if (d == null) {
                 return;
             }
-            view.set(computeView(d));
-            watchLinks(d);
+            ViewStatus v = computeView(d);
+            view.set(v);
+            watchLinks(d, v.followers());
             if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
                 if (graceTerm.get() == d.getInfo().getCurrentTerm()) {
                     expireStaleSessions();
@@ -602,9 +603,9 @@ public final class RaftStore implements AutoCloseable, Documents {
      * The leader judges each follower by the time since its last answer; a follower judges its link to the
      * leader by its own view probe, which goes over that link, once one has succeeded.
      */
-    private void watchLinks(RaftServer.Division d) {
+    private void watchLinks(RaftServer.Division d, List<ViewStatus.Follower> followers) {
         long now = System.nanoTime();
-        Map<String, Duration> silence = followerSilence(d);
+        Map<String, Duration> silence = followerSilence(followers);
         if (!d.getInfo().isLeader() && lastProbeOk != 0 && d.getInfo().getLeaderId() != null) {
             // Only the link to the leader: the probe goes over it. During an election there is none to judge, and
             // replacing links then would only disturb the vote.
@@ -612,7 +613,7 @@ public final class RaftStore implements AutoCloseable, Documents {
         }
         Map<String, Duration> stalled = Map.of();
         if (d.getInfo().isLeader()) {
-            stalled = stalledFollowers.observe(followers(d), store.appliedIndex(), now);
+            stalled = stalledFollowers.observe(followers, store.appliedIndex(), now);
         } else {
             stalledFollowers.reset();
         }
@@ -620,15 +621,9 @@ public final class RaftStore implements AutoCloseable, Documents {
     }
 
     /** On the leader, how long ago each follower last answered it; elsewhere, nothing. */
-    private static Map<String, Duration> followerSilence(RaftServer.Division d) {
-        RoleInfoProto role = d.getInfo().getRoleInfoProto();
-        if (!d.getInfo().isLeader() || !role.hasLeaderInfo()) {
-            return Map.of();
-        }
+    private static Map<String, Duration> followerSilence(List<ViewStatus.Follower> followers) {
         Map<String, Duration> out = new java.util.HashMap<>();
-        for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
-            out.put(f.getId().getId().toStringUtf8(), Duration.ofMillis(f.getLastRpcElapsedTimeMs()));
-        }
+        followers.forEach(f -> out.put(f.member().value(), Duration.ofMillis(f.lastAnswerMs())));
         return out;
     }
 

@@ -41,13 +41,10 @@ final class SilentLinks {
         this.reconnect = reconnect;
     }
 
-    /** How long each member has been silent, as this node last saw it; members not listed are not judged. */
-    void observe(Map<String, Duration> silence, long nowNanos) {
-        observe(silence, Map.of(), nowNanos);
-    }
-
     /**
-     * @param silence how long each member has been silent
+     * Members not listed in either map are not judged.
+     *
+     * @param silence how long each member has been silent, as this node last saw it
      * @param stalled on the leader, how long each follower that is behind has taken no log entry; a link that
      *                carries heartbeats but no log is replaced as a silent one is
      */
