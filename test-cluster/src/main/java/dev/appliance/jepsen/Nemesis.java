@@ -37,6 +37,9 @@ final class Nemesis {
         return nemesis.equals("restart-all") ? 15 : 5;
     }
 
+    /** How long a fault waits for some daemon's API to answer before it is recorded as an error. */
+    private static final Duration API_WAIT = Duration.ofSeconds(15);
+
     private final LocalCluster cluster;
     private final LoopbackPartitions net;
     private final History history;
@@ -120,7 +123,10 @@ final class Nemesis {
     }
 
     private void inject(String fault) throws IOException, InterruptedException {
-        JsonNode s = cluster.status();
+        JsonNode s = statusWithin(API_WAIT);
+        if (s == null) {
+            return;    // stopping
+        }
         String primary = s.path(fault.equals("partition-sync") ? "sync" : "primary").asText("");
         if (primary.isEmpty()) {
             event(fault + "-skipped", null, "no primary");
@@ -232,6 +238,26 @@ final class Nemesis {
         }
         injected++;
         event(fault, node, primary);
+    }
+
+    /**
+     * The cluster's view, waiting for an API while restarted daemons come up (a fault drawn in that second would
+     * otherwise be skipped); null when the schedule is stopping.
+     */
+    private JsonNode statusWithin(Duration wait) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            try {
+                return cluster.status();
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            if (stopping.await(250, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                return null;
+            }
+        }
     }
 
     private synchronized void healNow() {

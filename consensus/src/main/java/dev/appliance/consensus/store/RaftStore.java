@@ -492,7 +492,7 @@ public final class RaftStore implements AutoCloseable, Documents {
                 .build();
     }
 
-    private static RaftProperties serverProperties(StoreConfig c) {
+    static RaftProperties serverProperties(StoreConfig c) {
         RaftProperties p = new RaftProperties();
         RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
         GrpcConfigKeys.Server.setHost(p, c.host());
@@ -511,6 +511,11 @@ public final class RaftStore implements AutoCloseable, Documents {
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
         RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
+        // Ratis 3.3.0 chains a follower's appends into one future when this is on (the default), and a chain whose
+        // link failed runs no later link: after one failed append the follower takes no log again until its
+        // server restarts, while it still answers heartbeats. Partition runs hit it (a follower's append failed
+        // with a gap; its node stayed fenced for minutes). Off, each append stands alone.
+        RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
         RaftServerConfigKeys.Notification.setNoLeaderTimeout(p, millis(c.sessionTtl()));
         RaftServerConfigKeys.setCloseThreshold(p, millis(c.closeThreshold()));
         // Ratis' default backs off to one retry every 5 s after 30 failed appends to a member, so a node that

@@ -43,6 +43,14 @@ class RaftStoreTest {
     }
 
     @Test
+    void followersAppendEachBatchOnItsOwn() {
+        StoreConfig config = StoreConfig.of("props", N1, "127.0.0.1", 7000, Map.of(N1, "127.0.0.1:7000"), dir);
+        // composed appends stop for good after one failure (ComposedFollowerAppendsTest)
+        assertFalse(org.apache.ratis.server.RaftServerConfigKeys.Log.appendEntriesComposeEnabled(
+                RaftStore.serverProperties(config)));
+    }
+
+    @Test
     void threeNodesAgreeOnCompareAndSet() throws Exception {
         try (TestCluster c = new TestCluster("cas", dir, 3).startAll()) {
             RaftStore leader = c.leader(WAIT);
