@@ -172,7 +172,7 @@ public final class ClusterJson {
         ClusterState st = view.state() == null ? null : view.state().value();
         out.put("role", st == null ? "unassigned" : st.roleOf(view.self()).label());
         out.put("generation", st == null ? 0 : st.generation());
-        out.put("fenced", view.decision().fenced()).put("routable", view.decision().routable());
+        out.put("fenced", view.decision().fenced()).put("routable", view.takesClients());
         out.put("reason", view.decision().reason().summary()).put("reasonCode", view.decision().reason().code().name());
         out.put("target", view.decision().postgres().toString());
         out.put("daemonPid", daemonPid).put("uptimeSeconds", uptime.toSeconds());

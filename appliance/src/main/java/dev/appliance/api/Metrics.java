@@ -39,7 +39,7 @@ public final class Metrics {
                 v -> v.state() != null && v.state().value().isFrozen() ? 1 : 0);
         gauge("appliance_fenced", "1 while this node has fenced itself", Tags.empty(), v -> v.decision().fenced() ? 1 : 0);
         gauge("appliance_routable", "1 while this node is the primary clients are routed to", Tags.empty(),
-                v -> v.decision().routable() ? 1 : 0);
+                v -> v.takesClients() ? 1 : 0);
         gauge("appliance_postgres_up", "1 while postgres runs and accepts the daemon's connections", Tags.empty(),
                 v -> v.postgres().observation().isRunning() ? 1 : 0);
         gauge("appliance_postgres_timeline", "postgres' timeline", Tags.empty(), v -> v.postgres().observation().timeline());

@@ -10,13 +10,13 @@ import java.util.Map;
 
 /**
  * Where this node's leader routes send connections, from what the node loop knows: the agreed primary, once
- * it reports itself routable (its write gate open); nowhere while this node is fenced. A pure function.
+ * it reports itself routable (its write gate open and its pg_hba.conf letting clients in); nowhere while this node is fenced. A pure function.
  */
 final class LeaderRouting {
     private LeaderRouting() {
     }
 
-    static RouteState of(MemberId self, Decision decision, ClusterState state, Map<MemberId, MemberStatus> sessions,
+    static RouteState of(MemberId self, Decision decision, boolean selfTakesClients, ClusterState state, Map<MemberId, MemberStatus> sessions,
             Map<MemberId, Member> members) {
         if (decision.fenced()) {
             return new RouteState.Refuse("this node's view of the cluster is stale (it reaches no majority)");
@@ -27,7 +27,7 @@ final class LeaderRouting {
         MemberId primary = state.primary();
         boolean routable;
         if (primary.equals(self)) {
-            routable = decision.routable();    // fresher than this node's own published session
+            routable = selfTakesClients;    // fresher than this node's own published session
         } else {
             MemberStatus s = sessions.get(primary);
             if (s == null) {

@@ -128,6 +128,8 @@ public final class Node implements AutoCloseable {
     private volatile boolean resigned;
     private boolean cyclePending;
     private volatile Decision last;
+    /** The latest decision routes clients here and postgres lets them in: what this node publishes as routable. */
+    private volatile boolean takesClients;
     private String lastLogged = "";
     /** The downstreams whose slots postgres (pid slotsForPid) was last found to hold; null when not known. */
     private Set<MemberId> slotsEnsured;
@@ -394,7 +396,7 @@ public final class Node implements AutoCloseable {
 
     private MemberStatus publishedStatus() {
         long applied = view == null || view.state() == null ? 0 : view.state().value().generation();
-        return new MemberStatus(status.observation(), applied, last != null && last.routable(),
+        return new MemberStatus(status.observation(), applied, takesClients,
                 last != null && last.fenced());
     }
 
@@ -433,7 +435,11 @@ public final class Node implements AutoCloseable {
         Decision d = engine.decide(new EngineInput(self, config.engine(), state, sessions, pgStatus.observation(), health,
                 memory, clock.instant()));
         memory = d.memory();
-        boolean publishNow = last != null && (last.routable() != d.routable() || last.fenced() != d.fenced());
+        // Routed to only once postgres lets clients in: the decision opens pg_hba.conf a step later, and a client
+        // routed before that meets a refusal it would not retry.
+        boolean nowTakesClients = d.routable() && pg.admitsClients();
+        boolean publishNow = last != null && (takesClients != nowTakesClients || last.fenced() != d.fenced());
+        takesClients = nowTakesClients;
         last = d;
         decisions.incrementAndGet();
         if (state != null && !state.value().primary().equals(primarySeen)) {
@@ -466,7 +472,7 @@ public final class Node implements AutoCloseable {
             watchClosely(CLOSE_WATCH_FOR);
         }
         placeRaftLeader(state, sessions);
-        view = new NodeView(self, state, sessions, pgStatus, d, clock.instant(), confirmedAt, store.view());
+        view = new NodeView(self, state, sessions, pgStatus, d, takesClients, clock.instant(), confirmedAt, store.view());
         for (Consumer<NodeView> l : viewListeners) {
             l.accept(view);
         }
@@ -627,7 +633,7 @@ public final class Node implements AutoCloseable {
             return;
         }
         proxy.routes(routes);
-        proxy.route(LeaderRouting.of(self, d, state == null ? null : state.value(), sessions, members));
+        proxy.route(LeaderRouting.of(self, d, takesClients, state == null ? null : state.value(), sessions, members));
     }
 
     // ---- postgres ----

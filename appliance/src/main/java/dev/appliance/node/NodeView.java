@@ -20,6 +20,7 @@ import java.util.Map;
  * @param sessions     the live members and what each published
  * @param postgres     this node's postgres, as last observed
  * @param decision     the engine's latest decision
+ * @param takesClients the decision routes clients here and postgres lets them in (pg_hba.conf reloaded)
  * @param at           when the cycle ran (the engine's clock)
  * @param confirmedAt  when the latest confirmed session renewal was sent
  * @param raft         the consensus layer's view of itself
@@ -30,6 +31,7 @@ public record NodeView(
         Map<MemberId, MemberStatus> sessions,
         PgStatus postgres,
         Decision decision,
+        boolean takesClients,
         Instant at,
         Instant confirmedAt,
         ViewStatus raft) {
@@ -42,7 +44,7 @@ public record NodeView(
     /** The agreed primary, writable, routable and not fenced: where clients should write (the /primary probe). */
     public boolean servesAsPrimary() {
         PgObservation pg = postgres.observation();
-        return role() == Role.PRIMARY && pg.state() == PgState.PRIMARY && pg.writable() && decision.routable()
+        return role() == Role.PRIMARY && pg.state() == PgState.PRIMARY && pg.writable() && takesClients
                 && !decision.fenced();
     }
 

@@ -70,6 +70,11 @@ public final class PostgresSupervisor implements AutoCloseable {
     private PostgresProcess process;
     private PgConfigFiles.RoleSettings role;
     private PgConfigFiles.ClientAccess access = PgConfigFiles.ClientAccess.CLOSED;
+    /**
+     * Whether the running postgres has loaded a pg_hba.conf that lets clients in. Read without the lock: the node
+     * loop asks every cycle and must not wait on a long action (a promotion, a rewind).
+     */
+    private volatile boolean admitsClients;
     private Upstream upstream;
     /** The upstream before the last change: a WAL receiver may still be streaming from it. */
     private Upstream previousUpstream;
@@ -314,6 +319,7 @@ public final class PostgresSupervisor implements AutoCloseable {
     public synchronized void setClientAccess(boolean open) throws IOException {
         PgConfigFiles.ClientAccess wanted = open ? PgConfigFiles.ClientAccess.OPEN : PgConfigFiles.ClientAccess.CLOSED;
         reload(role, wanted);
+        admitsClients = open && running();
         if (!open && running()) {
             execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' "
                     + "AND pid <> pg_backend_pid() AND usename IS DISTINCT FROM '" + PgCredentials.SUPERUSER + "'");
@@ -343,6 +349,14 @@ public final class PostgresSupervisor implements AutoCloseable {
 
     public synchronized boolean clientsAllowed() {
         return access == PgConfigFiles.ClientAccess.OPEN;
+    }
+
+    /**
+     * Whether postgres now lets clients in: {@link #setClientAccess} opened it and its reload is done. Unlike
+     * {@link #clientsAllowed} it never waits for a running action.
+     */
+    public boolean admitsClients() {
+        return admitsClients;
     }
 
     private boolean reload(PgConfigFiles.RoleSettings newRole, PgConfigFiles.ClientAccess newAccess) throws IOException {
@@ -681,6 +695,9 @@ public final class PostgresSupervisor implements AutoCloseable {
     }
 
     private boolean writeConfig(PgConfigFiles.RoleSettings newRole, PgConfigFiles.ClientAccess newAccess) throws IOException {
+        if (newAccess == PgConfigFiles.ClientAccess.CLOSED) {
+            admitsClients = false;
+        }
         boolean changed = PgConfigFiles.write(layout, settings, newRole, newAccess);
         role = newRole;
         access = newAccess;
