@@ -573,23 +573,23 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * Keeps the Raft leader off the primary's node. When one node runs both and dies, a new leader must be
-     * elected first and then grants every session a full ttl before it can expire the dead primary's: failover
-     * takes an election longer. So the primary's node hands leadership to an async (else the sync), whose loss
-     * costs no failover.
+     * Keeps the Raft leader off the primary's node, and off the sync's while there is an async. When one node
+     * runs both and dies, a new leader must be elected first and then grants every session a full ttl before it
+     * can expire the dead primary's (or replace the dead sync): failover takes an election longer, and while
+     * nobody leads nobody renews, so with a slow election every node fences. So those nodes hand the
+     * leadership to an async (the primary's, else to the sync), whose loss costs no failover.
      */
     private void placeRaftLeader(Versioned<ClusterState> state, Map<MemberId, MemberStatus> sessions) {
         Instant now = clock.instant();
-        if (state == null || transferInFlight || !leaderPlacement.due(now) || !self.equals(state.value().primary())
-                || !store.isLeader()) {
+        if (state == null || transferInFlight || !leaderPlacement.due(now) || !store.isLeader()) {
+            return;
+        }
+        List<MemberId> candidates = LeaderPlacement.candidates(self, state.value());
+        if (candidates.isEmpty()) {
             return;
         }
         Set<MemberId> voters = store.configuration(true).keySet();
         Set<MemberId> answering = store.answeringFollowers();
-        List<MemberId> candidates = new java.util.ArrayList<>(state.value().asyncs());
-        if (state.value().sync() != null) {
-            candidates.add(state.value().sync());
-        }
         // A member whose session outlives its death would take the transfer's whole timeout, during which the
         // leader takes no writes: only a member answering Raft now is asked.
         Optional<MemberId> to = leaderPlacement.pick(candidates.stream()
@@ -599,9 +599,11 @@ public final class Node implements AutoCloseable {
         }
         transferInFlight = true;
         leaderPlacement.offered(now);
+        Duration timeout = LeaderPlacement.offerTimeout(config.engine().ttl(), config.engine().fenceMargin());
+        long startedNanos = System.nanoTime();
         CompletableFuture.runAsync(() -> {
             try {
-                store.transferLeadership(to.get(), Duration.ofSeconds(3));
+                store.transferLeadership(to.get(), timeout);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -609,7 +611,8 @@ public final class Node implements AutoCloseable {
             transferInFlight = false;
             if (e == null) {
                 leaderPlacement.succeeded();
-                LOG.info("{}: moved the Raft leadership to {}, off the primary's node", self, to.get());
+                LOG.info("{}: moved the Raft leadership to {} in {} ms, off the node of the {}", self, to.get(),
+                        (System.nanoTime() - startedNanos) / 1_000_000, state.value().roleOf(self).label());
             } else {
                 leaderPlacement.failed(to.get(), clock.instant());
                 LOG.info("{}: moving the Raft leadership to {} failed ({}); trying again in {} s at the earliest",

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.appliance.consensus.state.ClusterState;
 import dev.appliance.consensus.state.MemberId;
+import dev.appliance.consensus.state.WalPosition;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class LeaderPlacementTest {
+    private static final MemberId N1 = MemberId.of("n1");
     private static final MemberId N2 = MemberId.of("n2");
     private static final MemberId N3 = MemberId.of("n3");
     private static final Instant T0 = Instant.parse("2026-11-23T00:00:00Z");
@@ -53,5 +56,24 @@ class LeaderPlacementTest {
         p.failed(N2, T0);
         assertEquals(Optional.of(N3), p.pick(List.of(N3, N2)));
         assertEquals(Optional.empty(), p.pick(List.of()));
+    }
+
+    @Test
+    void thePrimarysAndTheSyncsNodesGiveTheLeadershipToAnAsyncAndOnlyThePrimarysToTheSync() {
+        MemberId n4 = MemberId.of("n4");
+        ClusterState st = ClusterState.initial(N1, N2, List.of(N3, n4), WalPosition.ZERO);
+        assertEquals(List.of(N3, n4, N2), LeaderPlacement.candidates(N1, st), "the primary's node: asyncs, then the sync");
+        assertEquals(List.of(N3, n4), LeaderPlacement.candidates(N2, st), "the sync's node: asyncs only");
+        assertEquals(List.of(), LeaderPlacement.candidates(N3, st), "an async keeps it");
+
+        ClusterState noAsync = ClusterState.initial(N1, N2, List.of(), WalPosition.ZERO);
+        assertEquals(List.of(N2), LeaderPlacement.candidates(N1, noAsync));
+        assertEquals(List.of(), LeaderPlacement.candidates(N2, noAsync), "without an async the sync keeps it");
+    }
+
+    @Test
+    void anOfferEndsWellBeforeANodeWouldFenceForWantOfRenewals() {
+        assertEquals(Duration.ofSeconds(1), LeaderPlacement.offerTimeout(Duration.ofSeconds(3), Duration.ofSeconds(1)));
+        assertEquals(Duration.ofSeconds(3), LeaderPlacement.offerTimeout(Duration.ofSeconds(30), Duration.ofSeconds(5)));
     }
 }
