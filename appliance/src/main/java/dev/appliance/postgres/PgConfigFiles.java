@@ -22,6 +22,16 @@ final class PgConfigFiles {
     /** Milliseconds a connection may leave data unacknowledged before the kernel ends it (tcp_user_timeout). */
     static final long SILENT_PEER_MS = 5000;
 
+    /**
+     * The libpq options that end a connection to another member once it goes silent (a partition, a frozen
+     * host): keepalives while nothing is sent, tcp_user_timeout while something is. Without them a blocked read
+     * waits until TCP gives up, about 15 minutes. For every libpq program the daemon points at a peer: the WAL
+     * receiver, pg_rewind, pg_basebackup.
+     */
+    static String silentPeerOptions() {
+        return "keepalives=1 keepalives_idle=5 keepalives_interval=2 keepalives_count=3 tcp_user_timeout=" + SILENT_PEER_MS;
+    }
+
     /** Whether clients other than the daemon and replication may connect at all. */
     enum ClientAccess { OPEN, CLOSED }
 
@@ -125,8 +135,7 @@ final class PgConfigFiles {
             } else {
                 m.put("primary_conninfo", quote("host=" + sb.upstreamHost() + " port=" + sb.upstreamPort()
                         + " user=" + PgCredentials.REPLICATION + " passfile=" + layout.passfile()
-                        + " application_name=" + s.self() + " connect_timeout=2"
-                        + " keepalives_idle=5 keepalives_interval=2 keepalives_count=3 tcp_user_timeout=" + SILENT_PEER_MS));
+                        + " application_name=" + s.self() + " connect_timeout=2 " + silentPeerOptions()));
                 m.put("primary_slot_name", quote(slotName(s.self())));
             }
         }

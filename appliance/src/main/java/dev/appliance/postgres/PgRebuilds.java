@@ -76,7 +76,8 @@ public final class PgRebuilds {
         PostgresSupervisor.setPermissions(l.cloneTarget(), "rwx------");
         pg.own(l.cloneTarget());
         List<String> command = new ArrayList<>(List.of(pg.bin.tool("pg_basebackup").toString(), "-h", source.host(), "-p",
-                Integer.toString(source.port()), "-U", PgCredentials.REPLICATION, "-D", l.cloneTarget().toString(),
+                Integer.toString(source.port()), "-U", PgCredentials.REPLICATION,
+                "-d", "connect_timeout=5 " + PgConfigFiles.silentPeerOptions(), "-D", l.cloneTarget().toString(),
                 "-X", "stream", "--checkpoint=fast", "--progress", "--no-password"));
         if (maxRateKbPerSecond > 0) {
             command.add("--max-rate=" + Math.max(32, maxRateKbPerSecond) + "k");
@@ -145,7 +146,7 @@ public final class PgRebuilds {
         long rewindStarted = System.nanoTime();
         List<String> command = List.of(pg.bin.tool("pg_rewind").toString(), "--target-pgdata=" + l.pgdata(),
                 "--source-server=host=" + source.host() + " port=" + source.port() + " user=" + PgCredentials.REPLICATION
-                        + " dbname=postgres connect_timeout=5", "--progress");
+                        + " dbname=postgres connect_timeout=5 " + PgConfigFiles.silentPeerOptions(), "--progress");
         ProcessRunner.Result r = ProcessRunner.run(pg.osUser, command, Map.of("PGPASSFILE", l.passfile().toString()),
                 l.nodeDir(), 3600, line -> LOG.debug("pg_rewind: {}", line));
         if (!r.ok()) {
