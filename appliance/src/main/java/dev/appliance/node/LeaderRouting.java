@@ -10,14 +10,15 @@ import java.util.Map;
 
 /**
  * Where this node's leader routes send connections, from what the node loop knows: the agreed primary, once
- * it reports itself routable (its write gate open and its pg_hba.conf letting clients in); nowhere while this node is fenced. A pure function.
+ * it reports itself routable (its write gate open and its pg_hba.conf letting clients in); nowhere while this
+ * node is fenced. A pure function.
  */
 final class LeaderRouting {
     private LeaderRouting() {
     }
 
-    static RouteState of(MemberId self, Decision decision, boolean selfTakesClients, ClusterState state, Map<MemberId, MemberStatus> sessions,
-            Map<MemberId, Member> members) {
+    static RouteState of(MemberId self, Decision decision, boolean selfTakesClients, ClusterState state,
+            Map<MemberId, MemberStatus> sessions, Map<MemberId, Member> members) {
         if (decision.fenced()) {
             return new RouteState.Refuse("this node's view of the cluster is stale (it reaches no majority)");
         }

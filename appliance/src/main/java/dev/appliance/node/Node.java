@@ -577,7 +577,7 @@ public final class Node implements AutoCloseable {
      * runs both and dies, a new leader must be elected first and then grants every session a full ttl before it
      * can expire the dead primary's (or replace the dead sync): failover takes an election longer, and while
      * nobody leads nobody renews, so with a slow election every node fences. So those nodes hand the
-     * leadership to an async (the primary's, else to the sync), whose loss costs no failover.
+     * leadership to an async, whose loss costs no failover (the primary's node, when there is none, to the sync).
      */
     private void placeRaftLeader(Versioned<ClusterState> state, Map<MemberId, MemberStatus> sessions) {
         Instant now = clock.instant();
